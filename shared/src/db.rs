@@ -1,0 +1,374 @@
+//! The connection pool: where it points, how it is opened and probed, how each
+//! statement is logged, and which failures mean "the database is unavailable".
+
+use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
+    Statement,
+    sqlx::{
+        self,
+        postgres::PgConnectOptions,
+        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+    },
+};
+
+use crate::config::Config;
+
+/// A validated `DATABASE_URL`. `Display` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: String,
+    backend: DbBackend,
+}
+
+impl DatabaseUrl {
+    /// Accepts `sqlite:…` and `postgres://…` (or `postgresql://…`) URLs that the drivers can read.
+    pub fn parse(url: &str) -> Option<Self> {
+        let backend = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url).ok()?;
+            DbBackend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            PgConnectOptions::from_str(url).ok()?;
+            DbBackend::Postgres
+        } else {
+            return None;
+        };
+        Some(Self {
+            url: url.to_owned(),
+            backend,
+        })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    /// The URL with its password, for the driver only; never log it.
+    pub fn expose(&self) -> &str {
+        &self.url
+    }
+
+    /// The SQLite database file, if this URL names one (not `:memory:`).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        if self.url.contains(":memory:") || self.url.contains("mode=memory") {
+            return None;
+        }
+        let options = SqliteConnectOptions::from_str(&self.url).ok()?;
+        let file = options.get_filename();
+        (!file.as_os_str().is_empty()).then(|| file.to_path_buf())
+    }
+
+    /// Replaces the password of `scheme://user:password@host/…` (and any
+    /// `password=` parameter) with `***`.
+    pub fn redact(url: &str) -> String {
+        let mut out = url.to_owned();
+        if let Some(scheme_end) = out.find("://") {
+            let authority_start = scheme_end + 3;
+            let authority_end = out[authority_start..]
+                .find(['/', '?'])
+                .map_or(out.len(), |i| authority_start + i);
+            if let Some(at) = out[authority_start..authority_end].rfind('@') {
+                let userinfo = &out[authority_start..authority_start + at];
+                if let Some(colon) = userinfo.find(':') {
+                    out.replace_range(authority_start + colon + 1..authority_start + at, "***");
+                }
+            }
+        }
+        if let Some(start) = out.find("password=") {
+            let value_start = start + "password=".len();
+            let value_end = out[value_start..]
+                .find('&')
+                .map_or(out.len(), |i| value_start + i);
+            out.replace_range(value_start..value_end, "***");
+        }
+        out
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&Self::redact(&self.url))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// What a pool is for: serving requests, or running migrations on one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The application's pool, sized by `DB_POOL_MIN` and `DB_POOL_MAX`.
+    Serve,
+    /// A single connection, so that SQLite pragmas and schema changes share one session.
+    Migrate,
+}
+
+/// The database could not be reached at start. `Display` never shows a password.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("database unreachable: {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("database unreachable: {url}: cannot create {dir}: {reason}")]
+    NoDirectory {
+        url: String,
+        dir: String,
+        reason: String,
+    },
+}
+
+/// Opens a pool and proves it works with `SELECT 1`, giving up after
+/// `DB_CONNECT_TIMEOUT_MS`. Transient failures (refused, reset, pool timeout)
+/// are retried until then; others (bad password, no such database) fail at once.
+pub async fn connect(
+    config: &Config,
+    application: &str,
+    purpose: Purpose,
+) -> Result<DatabaseConnection, ConnectError> {
+    let url = &config.database_url;
+    let unreachable = |reason: String| ConnectError::Unreachable {
+        url: url.to_string(),
+        reason: scrub(&reason, url),
+    };
+    if let Some(dir) = url
+        .sqlite_file()
+        .and_then(|file| file.parent().map(PathBuf::from))
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(&dir).map_err(|err| ConnectError::NoDirectory {
+            url: url.to_string(),
+            dir: dir.display().to_string(),
+            reason: err.to_string(),
+        })?;
+    }
+    let options = connect_options(config, application, purpose);
+    let mut last_failure = None;
+    let attempts = async {
+        loop {
+            match open_and_probe(options.clone()).await {
+                Ok(db) => return Ok(db),
+                Err(err) if is_transient(&err) => {
+                    last_failure = Some(err.to_string());
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(err.to_string()),
+            }
+        }
+    };
+    let outcome = tokio::time::timeout(config.db_connect_timeout_ms, attempts).await;
+    let db = match outcome {
+        Ok(Ok(db)) => db,
+        Ok(Err(reason)) => return Err(unreachable(reason)),
+        Err(_elapsed) => {
+            let waited = config.db_connect_timeout_ms.as_millis();
+            let reason = match last_failure {
+                Some(last) => format!("no connection within {waited} ms (last error: {last})"),
+                None => format!("no connection within {waited} ms"),
+            };
+            return Err(unreachable(reason));
+        }
+    };
+    if purpose == Purpose::Serve {
+        tracing::info!(
+            backend = url.backend().as_str(),
+            database = %url,
+            pool_min = config.db_pool_min,
+            pool_max = config.db_pool_max,
+            acquire_timeout_ms = config.db_acquire_timeout_ms.as_millis() as u64,
+            "database connected",
+        );
+    }
+    Ok(db)
+}
+
+fn connect_options(config: &Config, application: &str, purpose: Purpose) -> ConnectOptions {
+    let (min, max) = match purpose {
+        Purpose::Serve => (config.db_pool_min, config.db_pool_max),
+        Purpose::Migrate => (1, 1),
+    };
+    let busy_timeout = config.db_busy_timeout_ms;
+    let mut options = ConnectOptions::new(config.database_url.expose());
+    options
+        .min_connections(min)
+        .max_connections(max)
+        .acquire_timeout(config.db_acquire_timeout_ms)
+        .sqlx_logging(false)
+        .set_application_name(application)
+        .statement_timeout(config.db_statement_timeout_ms)
+        // Applied by sqlx to every connection it opens, so no pooled connection lacks them.
+        .map_sqlx_sqlite_opts(move |sqlite| {
+            sqlite
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(busy_timeout)
+        });
+    options
+}
+
+async fn open_and_probe(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(log_statement);
+    select_one(&db).await?;
+    Ok(db)
+}
+
+/// `SELECT 1`: the cheapest proof that a connection answers.
+pub async fn select_one(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT 1",
+    ))
+    .await
+    .map(drop)
+}
+
+/// One DEBUG event per statement, target `sql`: its text with placeholders, never the values.
+fn log_statement(info: &sea_orm::metric::Info<'_>) {
+    tracing::debug!(
+        target: "sql",
+        elapsed_ms = info.elapsed.as_secs_f64() * 1000.0,
+        "db.statement" = %info.statement.sql,
+        failed = info.failed,
+        "sql",
+    );
+}
+
+fn sqlx_error(err: &DbErr) -> Option<&sqlx::Error> {
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// Failures worth retrying while connecting at start.
+fn is_transient(err: &DbErr) -> bool {
+    matches!(err, DbErr::ConnectionAcquire(_))
+        || matches!(
+            sqlx_error(err),
+            Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_))
+        )
+}
+
+/// The SQLSTATE (PostgreSQL) or extended result code (SQLite) of a database error.
+pub fn error_code(err: &DbErr) -> Option<String> {
+    match sqlx_error(err)? {
+        sqlx::Error::Database(db) => db.code().map(|code| code.into_owned()),
+        _ => None,
+    }
+}
+
+/// Failures that mean "the database cannot serve this now", answered 503 with
+/// `Retry-After`: no pooled connection in time, a lost connection, a statement
+/// cut by `statement_timeout`, a server shutting down, SQLite busy or locked.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    match sqlx_error(err) {
+        Some(
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_),
+        ) => true,
+        Some(sqlx::Error::Database(database)) => {
+            let code = database.code().unwrap_or_default();
+            if database
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                // The primary result code is the low byte: 5 is BUSY, 6 is LOCKED.
+                code.parse::<i32>()
+                    .is_ok_and(|extended| matches!(extended & 0xff, 5 | 6))
+            } else {
+                // 57014 query_canceled (statement_timeout), 57P0x shutdown,
+                // 53300 too_many_connections, class 08 connection exceptions.
+                matches!(
+                    code.as_ref(),
+                    "57014" | "57P01" | "57P02" | "57P03" | "53300"
+                ) || code.starts_with("08")
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Removes the password from a driver message before it is shown.
+fn scrub(message: &str, url: &DatabaseUrl) -> String {
+    match password_of(url.expose()) {
+        Some(password) if !password.is_empty() => message.replace(&password, "***"),
+        _ => message.to_owned(),
+    }
+}
+
+fn password_of(url: &str) -> Option<String> {
+    let redacted = DatabaseUrl::redact(url);
+    // Compare the two strings: what differs where `***` stands is the password.
+    let star = redacted.find("***")?;
+    let tail = &redacted[star + 3..];
+    let end = url.len() - tail.len();
+    Some(url[star..end].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_the_password_and_keeps_the_rest() {
+        assert_eq!(
+            DatabaseUrl::redact("postgres://app:s3cret@db:5432/tasks?sslmode=disable"),
+            "postgres://app:***@db:5432/tasks?sslmode=disable"
+        );
+        assert_eq!(
+            DatabaseUrl::redact("postgres://db/tasks?user=app&password=s3cret&x=1"),
+            "postgres://db/tasks?user=app&password=***&x=1"
+        );
+        assert_eq!(
+            DatabaseUrl::redact("sqlite://data/a.db?mode=rwc"),
+            "sqlite://data/a.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn finds_the_password_to_scrub() {
+        assert_eq!(
+            password_of("postgres://app:s3cret@db/x").as_deref(),
+            Some("s3cret")
+        );
+        assert_eq!(password_of("postgres://app@db/x"), None);
+    }
+
+    #[test]
+    fn accepts_only_sqlite_and_postgres() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db?mode=rwc")
+                .unwrap()
+                .backend(),
+            DbBackend::Sqlite
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
+            DbBackend::Postgres
+        );
+        assert!(DatabaseUrl::parse("mysql://u@h/db").is_none());
+        assert!(DatabaseUrl::parse("data/x.db").is_none());
+    }
+
+    #[test]
+    fn knows_the_sqlite_file() {
+        let url = DatabaseUrl::parse("sqlite://data/ex.db?mode=rwc").unwrap();
+        assert_eq!(url.sqlite_file(), Some(PathBuf::from("data/ex.db")));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite::memory:").unwrap().sqlite_file(),
+            None
+        );
+    }
+}

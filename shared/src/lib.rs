@@ -1,0 +1,38 @@
+//! What every lesson binary uses unchanged.
+//!
+//! A lesson crate implements [`Lesson`] (its migrations, its routes, its extra
+//! commands) and hands it to [`main`]; everything else lives here:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`config`] | every setting, from flags, environment, `.env` and defaults, validated at start |
+//! | [`cli`] | the command line: `serve`, `migrate …`, and the lesson's own commands |
+//! | [`db`] | the pool, SQLite pragmas, PostgreSQL `statement_timeout`, the start-up probe, SQL logging |
+//! | [`time`] | one timestamp format for the API and for SQLite |
+//! | [`error`] | the error envelope every failure is answered with |
+//! | [`extract`] | JSON bodies, query strings and path ids, each rejected in the envelope |
+//! | [`server`] | the router's middleware, `listening`, graceful shutdown |
+//! | [`probes`] | `/health` and `/ready` |
+//! | [`response`] | answers with a shape of their own, such as 201 `Created` |
+//! | [`faults`] | the fault-injection headers of lesson 1, off unless `WORKBOOK_FAULTS=1` |
+//! | [`logging`] | JSON or human logs on stdout |
+//! | [`migrate`] | the `migrate` subcommand |
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod faults;
+pub mod logging;
+pub mod migrate;
+pub mod probes;
+pub mod response;
+pub mod server;
+pub mod time;
+
+pub use app::{CommandError, Lesson, LessonCommand, NoCommand, main};
+pub use config::Config;
+pub use error::{ApiError, ErrorCode, FieldError};
+pub use server::AppState;

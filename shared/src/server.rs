@@ -1,0 +1,278 @@
+//! The HTTP server: the middleware every request passes through, binding,
+//! `listening`, and graceful shutdown.
+//!
+//! Outside in, each request meets: an in-flight counter (for shutdown), the
+//! request id (kept if valid, else a new UUID), the request span and its
+//! completion event, the error envelope, the panic catcher. (The body limit
+//! is enforced where bodies are read: [`crate::extract::ValidJson`].)
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    extract::{FromRef, MatchedPath, Request},
+    http::{HeaderName, HeaderValue},
+    middleware::{self, Next},
+    response::Response,
+};
+use sea_orm::DatabaseConnection;
+use tokio::{net::TcpListener, sync::Notify};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use tracing::Span;
+
+use crate::{
+    config::Config,
+    error::{self, ApiError, ErrorCode},
+    faults,
+};
+
+/// The request id header, read from clients and set on every answer.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for DatabaseConnection {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+/// Requests being handled right now; shutdown reports those it had to cut off.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    async fn track(self, request: Request, next: Next) -> Response {
+        struct Guard(Arc<AtomicUsize>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.0.fetch_add(1, Ordering::SeqCst);
+        let _guard = Guard(self.0.clone());
+        next.run(request).await
+    }
+}
+
+/// The lesson's routes wrapped in the middleware every answer passes through.
+pub fn router(routes: Router<AppState>, state: AppState, in_flight: InFlight) -> Router {
+    let middleware = ServiceBuilder::new()
+        .layer(middleware::from_fn(move |request, next| {
+            in_flight.clone().track(request, next)
+        }))
+        .layer(middleware::from_fn(drop_invalid_request_id))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_completion)
+                .on_failure(()),
+        )
+        .layer(middleware::from_fn(error::render))
+        .layer(CatchPanicLayer::custom(on_panic));
+    routes
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "method not allowed on this route",
+            )
+        })
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject,
+        ))
+        .layer(middleware)
+        .with_state(state)
+}
+
+/// A client's request id is kept only if it is 1..=128 visible ASCII characters.
+fn is_valid_request_id(value: &HeaderValue) -> bool {
+    (1..=128).contains(&value.len()) && value.as_bytes().iter().all(|b| b.is_ascii_graphic())
+}
+
+async fn drop_invalid_request_id(mut request: Request, next: Next) -> Response {
+    if request
+        .headers()
+        .get(REQUEST_ID)
+        .is_some_and(|id| !is_valid_request_id(id))
+    {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+/// New request ids are UUIDs v7, like every other id here.
+#[derive(Clone, Copy)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// Every line logged while a request is handled carries these fields.
+fn request_span(request: &Request) -> Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default();
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| request.uri().path(), MatchedPath::as_str);
+    tracing::info_span!("request", request_id, method = %request.method(), path)
+}
+
+fn log_completion(response: &Response, latency: Duration, _span: &Span) {
+    tracing::info!(
+        status = response.status().as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "request completed",
+    );
+}
+
+/// The panic itself was logged by the hook [`log_panics`] installs; answer 500.
+fn on_panic(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    axum::response::IntoResponse::into_response(ApiError::internal())
+}
+
+/// Sends panics to the log, inside the span of the request that panicked,
+/// instead of a backtrace on stderr.
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(panic = %info, "panic");
+    }));
+}
+
+/// A bound listener with its application, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    in_flight: InFlight,
+    shutdown_timeout: Duration,
+}
+
+/// Shutdown gave up waiting for requests to finish.
+#[derive(Debug, thiserror::Error)]
+#[error("shutdown timed out after {waited_ms} ms with {cut_off} request(s) cut off")]
+pub struct ShutdownTimedOut {
+    pub waited_ms: u128,
+    pub cut_off: usize,
+}
+
+impl Application {
+    /// Binds `HOST:PORT` (port 0 picks a free one) for the given routes.
+    pub async fn bind(routes: Router<AppState>, state: AppState) -> std::io::Result<Self> {
+        let config = state.config.clone();
+        let listener = TcpListener::bind((config.host, config.port)).await?;
+        let in_flight = InFlight::default();
+        Ok(Self {
+            listener,
+            router: router(routes, state, in_flight.clone()),
+            in_flight,
+            shutdown_timeout: config.shutdown_timeout_ms,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `stop` resolves, then stops accepting and lets in-flight
+    /// requests finish for at most `SHUTDOWN_TIMEOUT_MS`.
+    pub async fn serve_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ShutdownTimedOut> {
+        let stopping = Arc::new(Notify::new());
+        let announce = stopping.clone();
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            stop.await;
+            tracing::info!("shutting down: no new connections, draining in-flight requests");
+            announce.notify_one();
+        });
+        let deadline = async {
+            stopping.notified().await;
+            tokio::time::sleep(self.shutdown_timeout).await;
+        };
+        tokio::select! {
+            served = server => {
+                if let Err(err) = served {
+                    tracing::error!(error = %err, "server error");
+                }
+                Ok(())
+            }
+            () = deadline => Err(ShutdownTimedOut {
+                waited_ms: self.shutdown_timeout.as_millis(),
+                cut_off: self.in_flight.count(),
+            }),
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn stop_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!(signal = "SIGINT", "stop requested"),
+        () = terminate => tracing::info!(signal = "SIGTERM", "stop requested"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_visible_ascii_up_to_128() {
+        let ok = |s: &str| is_valid_request_id(&HeaderValue::from_str(s).unwrap());
+        assert!(ok("abc-123"));
+        assert!(ok(&"x".repeat(128)));
+        assert!(!ok(&"x".repeat(129)));
+        assert!(!ok("has space"));
+        assert!(!ok(""));
+    }
+}
