@@ -1,0 +1,35 @@
+//! Who is calling: the user named by `X-User-Id` (a gateway in front sets it
+//! after authentication). Missing, malformed or unknown: 401.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use shared::{ApiError, AppState, ErrorCode};
+use uuid::Uuid;
+
+use crate::repo::users;
+
+/// The calling user, proven to exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub id: Uuid,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let unauthenticated = |message| ApiError::new(ErrorCode::Unauthenticated, message);
+        let header = parts
+            .headers
+            .get("x-user-id")
+            .ok_or_else(|| unauthenticated("X-User-Id is missing"))?;
+        let id = header
+            .to_str()
+            .ok()
+            .and_then(|value| Uuid::try_parse(value.trim()).ok())
+            .ok_or_else(|| unauthenticated("X-User-Id is not a user id"))?;
+        if !users::exists(&state.db, id).await? {
+            return Err(unauthenticated("X-User-Id names no user"));
+        }
+        Ok(Self { id })
+    }
+}

@@ -1,0 +1,54 @@
+use axum::{
+    Json, Router,
+    extract::State,
+    routing::{get, post},
+};
+use sea_orm::DatabaseConnection;
+use shared::{
+    ApiError, AppState,
+    extract::{PathId, ValidJson},
+    response::Created,
+};
+
+use crate::{
+    api::{NewUser, User},
+    caller::Caller,
+    password,
+    repo::users,
+};
+
+/// `POST /api/v1/users` and `GET /api/v1/users/{id}`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/users", post(create))
+        .route("/api/v1/users/{id}", get(get_user))
+}
+
+/// `POST /api/v1/users`: no `X-User-Id` needed.
+pub async fn create(
+    State(db): State<DatabaseConnection>,
+    ValidJson(new): ValidJson<NewUser>,
+) -> Result<Created<User>, ApiError> {
+    let hash = password::hash(new.password().to_owned()).await?;
+    let user = users::create(&db, new.email(), hash).await?;
+    Ok(Created::at(
+        format!("/api/v1/users/{}", user.id),
+        user.into(),
+    ))
+}
+
+/// `GET /api/v1/users/{id}`: only the user itself; anyone else gets 404.
+pub async fn get_user(
+    State(db): State<DatabaseConnection>,
+    caller: Caller,
+    id: PathId,
+) -> Result<Json<User>, ApiError> {
+    let id = id.uuid()?;
+    if id != caller.id {
+        return Err(ApiError::not_found("user not found"));
+    }
+    let user = users::find(&db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user not found"))?;
+    Ok(Json(user.into()))
+}

@@ -1,0 +1,168 @@
+//! Tasks in the API from lesson 6 on: `dueDate` is a date or `null`.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ex03_repository::api::check_title;
+use serde::{Deserialize, Deserializer, Serialize, de};
+use shared::{
+    FieldError,
+    extract::{Problems, Validate, non_null, nullable},
+};
+use uuid::Uuid;
+
+use crate::entity::task;
+
+/// A due date as the API accepts it: exactly `YYYY-MM-DD`, a real calendar
+/// date, from 1970-01-01 to 9999-12-31. (chrono alone would also take `2026-2-3`.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueDate(pub NaiveDate);
+
+impl DueDate {
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let shape = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        if !shape {
+            return Err("must be a date written YYYY-MM-DD");
+        }
+        let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| "is not a real calendar date")?;
+        let earliest = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        if date < earliest {
+            return Err("must be from 1970-01-01 to 9999-12-31");
+        }
+        Ok(Self(date))
+    }
+}
+
+impl<'de> Deserialize<'de> for DueDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = DueDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date written YYYY-MM-DD")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<DueDate, E> {
+                DueDate::parse(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// A task as the API shows it from lesson 6 on.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub title: String,
+    pub done: bool,
+    pub due_date: Option<NaiveDate>,
+    #[serde(serialize_with = "shared::time::serialize")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "shared::time::serialize")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<task::Model> for Task {
+    fn from(row: task::Model) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            title: row.title,
+            done: row.done,
+            due_date: row.due_date,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// `POST /api/v1/tasks`: `dueDate` may be left out or `null`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewTask {
+    pub title: String,
+    #[serde(default, deserialize_with = "non_null")]
+    pub done: Option<bool>,
+    #[serde(default)]
+    pub due_date: Option<DueDate>,
+}
+
+impl Validate for NewTask {
+    fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut problems = Problems::default();
+        check_title(&mut problems, &self.title);
+        problems.finish()
+    }
+}
+
+/// `PATCH /api/v1/tasks/{id}`: `"dueDate": null` clears the date, leaving it
+/// out keeps it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TaskPatch {
+    #[serde(default, deserialize_with = "non_null")]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub done: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub due_date: Option<Option<DueDate>>,
+}
+
+impl TaskPatch {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.done.is_none() && self.due_date.is_none()
+    }
+}
+
+impl Validate for TaskPatch {
+    fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut problems = Problems::default();
+        if let Some(title) = &self.title {
+            check_title(&mut problems, title);
+        }
+        problems.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_dates_are_strict() {
+        assert!(DueDate::parse("2026-03-01").is_ok());
+        assert!(DueDate::parse("9999-12-31").is_ok());
+        assert!(DueDate::parse("1970-01-01").is_ok());
+        for bad in [
+            "2026-02-30",
+            "2026-2-3",
+            "1969-12-31",
+            "26-03-01",
+            "2026/03/01",
+            "2026-03-01T00:00",
+            "+2026-03-1",
+        ] {
+            assert!(DueDate::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn patch_tells_absent_from_null() {
+        let absent: TaskPatch = serde_json::from_str(r#"{"done": true}"#).unwrap();
+        let null: TaskPatch = serde_json::from_str(r#"{"dueDate": null}"#).unwrap();
+        let set: TaskPatch = serde_json::from_str(r#"{"dueDate": "2026-03-01"}"#).unwrap();
+        assert_eq!(absent.due_date, None);
+        assert_eq!(null.due_date, Some(None));
+        assert!(matches!(set.due_date, Some(Some(_))));
+    }
+}
