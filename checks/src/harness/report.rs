@@ -1,0 +1,128 @@
+//! Writing results: for people (one line per check, then `N passed, M failed`),
+//! as JSON, or as JUnit XML.
+
+use std::io::IsTerminal;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use serde_json::json;
+
+use super::runner::{CheckResult, Status};
+
+/// One line for one result, with the message indented below it on failure.
+pub fn line(result: &CheckResult) -> String {
+    let (mark, colour) = match result.status {
+        Status::Pass => ("✓", "32"),
+        Status::Fail => ("✗", "31"),
+        Status::Error => ("!", "33"),
+    };
+    let mark = if std::io::stdout().is_terminal() {
+        format!("\x1b[{colour}m{mark}\x1b[0m")
+    } else {
+        mark.to_owned()
+    };
+    let mut text = format!(
+        "{mark} lesson {:02} {:<30} {:<8} {:>6.1} s",
+        result.lesson,
+        result.name,
+        result.db.to_string(),
+        result.duration_ms as f64 / 1000.0
+    );
+    if result.status != Status::Pass {
+        let label = if result.status == Status::Error {
+            "error: "
+        } else {
+            ""
+        };
+        for (i, message_line) in result.message.lines().enumerate() {
+            text.push_str(&format!(
+                "\n    {}{message_line}",
+                if i == 0 { label } else { "" }
+            ));
+        }
+    }
+    text
+}
+
+pub struct Tally {
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+}
+
+pub fn tally(results: &[CheckResult]) -> Tally {
+    let count = |status| results.iter().filter(|r| r.status == status).count();
+    Tally {
+        passed: count(Status::Pass),
+        failed: count(Status::Fail) + count(Status::Error),
+        errors: count(Status::Error),
+    }
+}
+
+/// `N passed, M failed` (errors count as failed).
+pub fn summary(results: &[CheckResult]) -> String {
+    let Tally {
+        passed,
+        failed,
+        errors,
+    } = tally(results);
+    if errors > 0 {
+        format!("{passed} passed, {failed} failed ({errors} could not run)")
+    } else {
+        format!("{passed} passed, {failed} failed")
+    }
+}
+
+/// The overall status: `error` if any check could not run, else `fail` if any failed.
+pub fn overall(results: &[CheckResult]) -> Status {
+    if results.iter().any(|r| r.status == Status::Error) {
+        Status::Error
+    } else if results.iter().any(|r| r.status == Status::Fail) {
+        Status::Fail
+    } else {
+        Status::Pass
+    }
+}
+
+pub fn json(results: &[CheckResult]) -> String {
+    let Tally { passed, failed, .. } = tally(results);
+    let value = json!({
+        "status": overall(results),
+        "passed": passed,
+        "failed": failed,
+        "checks": results,
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+pub fn junit(results: &[CheckResult]) -> String {
+    let mut report = Report::new("workbook");
+    let mut suites: Vec<TestSuite> = Vec::new();
+    for result in results {
+        let suite_name = format!("lesson{:02}.{}", result.lesson, result.db);
+        if suites.last().is_none_or(|s| s.name.as_str() != suite_name) {
+            suites.push(TestSuite::new(suite_name));
+        }
+        let status = match result.status {
+            Status::Pass => TestCaseStatus::success(),
+            Status::Fail | Status::Error => {
+                let kind = if result.status == Status::Fail {
+                    NonSuccessKind::Failure
+                } else {
+                    NonSuccessKind::Error
+                };
+                let mut status = TestCaseStatus::non_success(kind);
+                status.set_message(result.message.lines().next().unwrap_or_default());
+                status.set_description(result.message.clone());
+                status
+            }
+        };
+        let mut case = TestCase::new(result.name, status);
+        case.set_classname(format!("lesson{:02}.{}", result.lesson, result.db));
+        case.set_time(std::time::Duration::from_millis(result.duration_ms as u64));
+        if let Some(suite) = suites.last_mut() {
+            suite.add_test_case(case);
+        }
+    }
+    report.add_test_suites(suites);
+    report.to_string().unwrap_or_default()
+}

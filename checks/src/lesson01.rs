@@ -1,0 +1,578 @@
+//! Lesson 1: connection, pool, probes, request ids, the error envelope,
+//! clear failures, graceful shutdown, fault injection.
+
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::{
+    check, ensure, fail,
+    harness::{Backend, Check, Ctx, Failure, Outcome, Reply, expect_eq, snapshot},
+};
+
+pub fn checks() -> Vec<Check> {
+    vec![
+        check!(health, 1),
+        check!(ready, 1),
+        check!(unreachable_db_exits, 1),
+        check!(bad_config_exits, 1),
+        check!(pool_limits, 1),
+        check!(graceful_shutdown, 1),
+        check!(request_id, 1),
+        check!(error_envelope, 1),
+        check!(statement_timeout, 1).only(Backend::Postgres),
+        check!(faults_off_by_default, 1),
+    ]
+}
+
+/// `/health` and `/healthz`: 200 `{"status":"ok"}`, without touching the database.
+async fn health(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    for path in ["/health", "/healthz"] {
+        let reply = app
+            .get(path)
+            .header("x-request-id", &format!("health-{}", &path[1..]))
+            .send()
+            .await?;
+        reply.expect(200)?;
+        snapshot::assert("health", &snapshot::reply(&reply))?;
+    }
+    let statements: Vec<String> = app
+        .logs
+        .lines()
+        .into_iter()
+        .filter(|line| line.raw.contains("health-health"))
+        .filter_map(|line| line.statement())
+        .collect();
+    ensure!(
+        statements.is_empty(),
+        "/health ran SQL, but it must not touch the database: {statements:?}"
+    );
+    Ok(())
+}
+
+/// `/ready` and `/readyz`: 200 with `checks.db` true; 503 `not_ready` when
+/// `SELECT 1` cannot run within a second (here: the only pooled connection is held).
+async fn ready(ctx: Ctx) -> Outcome {
+    let app = ctx
+        .app()
+        .env("DB_POOL_MIN", "1")
+        .env("DB_POOL_MAX", "1")
+        .start()
+        .await?;
+    for path in ["/ready", "/readyz"] {
+        let reply = app.get(path).send().await?;
+        reply.expect(200)?;
+        expect_eq(
+            &format!("{path} status"),
+            Some("ready"),
+            reply.json["status"].as_str(),
+        )?;
+        expect_eq(
+            &format!("{path} checks.db"),
+            Some(true),
+            reply.json["checks"]["db"].as_bool(),
+        )?;
+    }
+    let holder = {
+        let request = app.get("/health").header("x-fault-delay-ms", "3000");
+        tokio::spawn(request.send())
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let reply = app.get("/ready").send().await?;
+    reply.expect(503)?;
+    expect_eq(
+        "/ready status while the database cannot answer",
+        Some("not_ready"),
+        reply.json["status"].as_str(),
+    )?;
+    expect_eq(
+        "/ready checks.db while the database cannot answer",
+        Some(false),
+        reply.json["checks"]["db"].as_bool(),
+    )?;
+    ensure!(
+        started.elapsed() < Duration::from_millis(2500),
+        "/ready took {:?} to say not ready; the database check must give up within about 1 s",
+        started.elapsed()
+    );
+    let _ = holder.await;
+    let reply = app.get("/ready").send().await?;
+    reply.expect(200)?;
+    Ok(())
+}
+
+/// An unreachable database: exit status 1 within `DB_CONNECT_TIMEOUT_MS`, one
+/// stderr line `error: database unreachable…`, and never the password.
+async fn unreachable_db_exits(ctx: Ctx) -> Outcome {
+    const PASSWORD: &str = "Pa55-w0rd-s3cret";
+    const TIMEOUT_MS: u64 = 1500;
+    // A server that accepts connections and never answers: only a timeout ends the wait.
+    let silent = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| Failure::Error(e.to_string()))?;
+    let port = silent
+        .local_addr()
+        .map_err(|e| Failure::Error(e.to_string()))?
+        .port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let url = match ctx.backend() {
+        Backend::Postgres => format!("postgres://workbook:{PASSWORD}@127.0.0.1:{port}/nowhere"),
+        Backend::Sqlite => {
+            // A file where the database's directory should be: nothing can open it.
+            let blocker = ctx.workdir().join("not-a-directory");
+            std::fs::write(&blocker, b"").map_err(|e| Failure::Error(e.to_string()))?;
+            format!("sqlite://{}?mode=rwc", blocker.join("app.db").display())
+        }
+    };
+    let output = ctx
+        .app()
+        .no_database()
+        .env("DATABASE_URL", url)
+        .env("DB_CONNECT_TIMEOUT_MS", TIMEOUT_MS.to_string())
+        .run(Duration::from_secs(20))
+        .await?;
+    held.abort();
+    expect_eq("exit status", Some(1), output.code)?;
+    let first = output.stderr().into_iter().next().unwrap_or_default();
+    ensure!(
+        first.starts_with("error: database unreachable"),
+        "first stderr line: expected `error: database unreachable…`, got {first:?}"
+    );
+    let limit = Duration::from_millis(TIMEOUT_MS + 3000);
+    ensure!(
+        output.elapsed <= limit,
+        "exited after {:?}; DB_CONNECT_TIMEOUT_MS={TIMEOUT_MS} should end the wait well before {limit:?}",
+        output.elapsed
+    );
+    let everything = format!(
+        "{}\n{}",
+        output.logs.tail(usize::MAX),
+        output.stderr().join("\n")
+    );
+    ensure!(
+        !everything.contains(PASSWORD),
+        "the password appears in the output:\n{}",
+        output.logs.tail(5)
+    );
+    ensure!(
+        !output
+            .logs
+            .lines()
+            .iter()
+            .any(|l| l.message().as_deref() == Some("listening")),
+        "the binary said `listening` without a database"
+    );
+    Ok(())
+}
+
+/// Each bad setting stops the binary with status 2 and a first stderr line
+/// `error: …` naming the variable; a password is never echoed.
+async fn bad_config_exits(ctx: Ctx) -> Outcome {
+    /// The settings to give, and the variables the error may name.
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+    );
+    let cases: [Case; 6] = [
+        (&[("DB_POOL_MAX", "abc")], &["DB_POOL_MAX"]),
+        (
+            &[("DB_POOL_MIN", "5"), ("DB_POOL_MAX", "2")],
+            &["DB_POOL_MIN", "DB_POOL_MAX"],
+        ),
+        (
+            &[("DATABASE_URL", "mysql://root:Sup3r-S3cret@localhost/app")],
+            &["DATABASE_URL"],
+        ),
+        (&[("PORT", "99999")], &["PORT"]),
+        (
+            &[("DB_CONNECT_TIMEOUT_MS", "soon")],
+            &["DB_CONNECT_TIMEOUT_MS"],
+        ),
+        (&[("AUTO_MIGRATE", "perhaps")], &["AUTO_MIGRATE"]),
+    ];
+    for (settings, names) in cases {
+        let mut run = ctx.app();
+        for (key, value) in settings {
+            run = run.env(key, *value);
+        }
+        let output = run.run(Duration::from_secs(15)).await?;
+        let shown = settings
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        expect_eq(&format!("exit status with {shown}"), Some(2), output.code)?;
+        let first = output.stderr().into_iter().next().unwrap_or_default();
+        ensure!(
+            first.starts_with("error:") && names.iter().any(|name| first.contains(name)),
+            "with {shown}: the first stderr line must start `error:` and name {}, got {first:?}",
+            names.join(" or ")
+        );
+        ensure!(
+            !output.stderr().join("\n").contains("Sup3r-S3cret"),
+            "with {shown}: the password was echoed: {first:?}"
+        );
+    }
+    Ok(())
+}
+
+/// The pool never holds more than `DB_POOL_MAX` connections, even with 20
+/// requests each wanting one, and keeps `DB_POOL_MIN` open.
+async fn pool_limits(ctx: Ctx) -> Outcome {
+    const MIN: usize = 2;
+    const MAX: usize = 3;
+    let app = ctx
+        .app()
+        .env("DB_POOL_MIN", MIN.to_string())
+        .env("DB_POOL_MAX", MAX.to_string())
+        .env("DB_ACQUIRE_TIMEOUT_MS", "20000")
+        .start()
+        .await?;
+    let database = ctx.database().await?;
+    let count_connections = || async {
+        match ctx.backend() {
+            Backend::Postgres => {
+                let postgres = ctx
+                    .postgres()
+                    .ok_or_else(|| Failure::Error("no PostgreSQL".into()))?;
+                Ok(database.app_connections(postgres).await? as usize)
+            }
+            Backend::Sqlite => open_files(app.pid(), database.sqlite_file()),
+        }
+    };
+
+    // The minimum: connections opened and kept while idle.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut idle = count_connections().await?;
+    while idle < MIN && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        idle = count_connections().await?;
+    }
+    ensure!(
+        idle >= MIN,
+        "with DB_POOL_MIN={MIN} the idle pool holds {idle} connection(s)"
+    );
+
+    // The maximum: 20 requests that each hold a connection for 300 ms.
+    let finished = Arc::new(AtomicBool::new(false));
+    let requests: Vec<_> = (0..20)
+        .map(|_| tokio::spawn(app.get("/health").header("x-fault-delay-ms", "300").send()))
+        .collect();
+    let watcher = {
+        let finished = finished.clone();
+        async move {
+            let mut most = 0;
+            while !finished.load(Ordering::SeqCst) {
+                most = most.max(count_connections().await?);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Ok::<usize, Failure>(most)
+        }
+    };
+    let answers = async {
+        let mut replies = Vec::new();
+        for request in requests {
+            replies.push(request.await.map_err(|e| Failure::Error(e.to_string()))?);
+        }
+        finished.store(true, Ordering::SeqCst);
+        Ok::<Vec<Result<Reply, Failure>>, Failure>(replies)
+    };
+    let (most, replies) = tokio::join!(watcher, answers);
+    for reply in replies? {
+        reply?.expect(200)?;
+    }
+    let most = most?;
+    ensure!(
+        most <= MAX,
+        "with DB_POOL_MAX={MAX}, {most} connections were open at once"
+    );
+    ensure!(
+        most == MAX,
+        "20 requests each holding a connection should fill the pool to DB_POOL_MAX={MAX}, but at most {most} were open"
+    );
+
+    if ctx.backend() == Backend::Sqlite {
+        let states_limits = app.logs.lines().iter().any(|line| {
+            let fields = line.fields();
+            let has = |part: &str, value: usize| {
+                fields.iter().any(|(k, v)| {
+                    k.to_lowercase().contains(part) && v.as_u64() == Some(value as u64)
+                })
+            };
+            has("min", MIN) && has("max", MAX)
+        });
+        ensure!(
+            states_limits,
+            "no start-up log event states the pool limits (fields with min={MIN} and max={MAX})"
+        );
+    }
+    Ok(())
+}
+
+/// How many file descriptors of process `pid` point at the database file:
+/// one per open SQLite connection.
+fn open_files(pid: Option<u32>, file: Option<&Path>) -> Result<usize, Failure> {
+    let (Some(pid), Some(file)) = (pid, file) else {
+        return Err(Failure::Error(
+            "no process or no database file to inspect".into(),
+        ));
+    };
+    let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let entries = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map_err(|err| Failure::Error(format!("counting SQLite connections needs /proc: {err}")))?;
+    Ok(entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_link(entry.path()).ok())
+        .filter(|target| *target == file)
+        .count())
+}
+
+/// SIGTERM while 5 slow requests run: all 5 answer 200, `shutdown complete`,
+/// exit status 0, and (PostgreSQL) no connection left behind.
+async fn graceful_shutdown(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let requests: Vec<_> = (0..5)
+        .map(|_| tokio::spawn(app.get("/health").header("x-fault-delay-ms", "1500").send()))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.terminate();
+    for request in requests {
+        let reply = request.await.map_err(|e| Failure::Error(e.to_string()))?;
+        let reply = reply.map_err(|e| {
+            Failure::Failed(format!("an in-flight request was cut off by SIGTERM: {e}"))
+        })?;
+        reply.expect(200)?;
+    }
+    let stopped = app.stop().await?;
+    expect_eq("exit status after SIGTERM", Some(0), stopped.code)?;
+    ensure!(
+        stopped
+            .logs
+            .lines()
+            .iter()
+            .any(|l| l.message().as_deref() == Some("shutdown complete")),
+        "no `shutdown complete` event in the log"
+    );
+    if let (Backend::Postgres, Some(postgres)) = (ctx.backend(), ctx.postgres()) {
+        let database = ctx.database().await?;
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut left = database.app_connections(postgres).await?;
+        while left > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            left = database.app_connections(postgres).await?;
+        }
+        expect_eq("connections left open after shutdown", 0, left)?;
+    }
+    Ok(())
+}
+
+/// `X-Request-Id` is echoed when valid, made up when missing or invalid,
+/// carried in the error envelope and on every log line of its request.
+async fn request_id(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+
+    let mine = "check-request-id-7f3a";
+    let before = app.logs.len();
+    let reply = app
+        .get("/ready")
+        .header("x-request-id", mine)
+        .send()
+        .await?;
+    reply.expect(200)?;
+    expect_eq(
+        "echoed X-Request-Id",
+        Some(mine),
+        reply.header("x-request-id"),
+    )?;
+    let completed = app
+        .wait_for_log(Duration::from_secs(5), |line| {
+            line.raw.contains(mine) && line.get("status").is_some()
+        })
+        .await;
+    ensure!(
+        completed.is_some(),
+        "no completion event carrying the request id {mine}"
+    );
+    let during: Vec<_> = app
+        .logs
+        .since(before)
+        .into_iter()
+        .filter(|l| l.json.is_some())
+        .collect();
+    ensure!(
+        during.iter().any(|line| line.statement().is_some()),
+        "no SQL statement was logged while /ready ran (run with RUST_LOG=info,sql=debug)"
+    );
+    if let Some(missing) = during.iter().find(|line| !line.raw.contains(mine)) {
+        fail!(
+            "a line logged while the request ran does not carry its id {mine}: {}",
+            missing.raw
+        );
+    }
+
+    let reply = app.get("/health").send().await?;
+    let made = reply.header("x-request-id").unwrap_or_default();
+    ensure!(
+        uuid::Uuid::parse_str(made).is_ok(),
+        "without X-Request-Id the answer should carry a new UUID, got {made:?}"
+    );
+
+    for invalid in ["has spaces in it", &"x".repeat(129)] {
+        let reply = app
+            .get("/health")
+            .header("x-request-id", invalid)
+            .send()
+            .await?;
+        let given = reply.header("x-request-id").unwrap_or_default();
+        ensure!(
+            given != invalid && uuid::Uuid::parse_str(given).is_ok(),
+            "an invalid X-Request-Id ({} characters) should be replaced by a UUID, got {given:?}",
+            invalid.len()
+        );
+    }
+
+    let reply = app
+        .get("/no/such/route")
+        .header("x-request-id", "check-envelope-id")
+        .send()
+        .await?;
+    reply.expect_error(404, "NOT_FOUND")?;
+    expect_eq(
+        "error.requestId",
+        Some("check-envelope-id"),
+        reply
+            .json
+            .pointer("/error/requestId")
+            .and_then(Value::as_str),
+    )?;
+    Ok(())
+}
+
+/// Unknown route 404, wrong method 405, a panic 500 `INTERNAL`, each in the
+/// envelope with the request id; the server keeps serving after the panic.
+async fn error_envelope(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let cases = [
+        (
+            "error_envelope-not_found",
+            app.get("/no/such/route"),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            "error_envelope-method_not_allowed",
+            app.delete("/health"),
+            405,
+            "METHOD_NOT_ALLOWED",
+        ),
+        (
+            "error_envelope-panic",
+            app.get("/health").header("x-fault-panic", "1"),
+            500,
+            "INTERNAL",
+        ),
+    ];
+    for (name, request, status, code) in cases {
+        let reply = request.send().await?;
+        reply.expect_error(status, code)?;
+        expect_eq(
+            &format!("{}: error.requestId", reply.label),
+            reply.header("x-request-id"),
+            reply
+                .json
+                .pointer("/error/requestId")
+                .and_then(Value::as_str),
+        )?;
+        snapshot::assert(name, &snapshot::reply(&reply))?;
+        if status == 500 {
+            let message = reply
+                .json
+                .pointer("/error/message")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let lower = message.to_lowercase();
+            ensure!(
+                !["panic", ".rs:", "fault", "thread"]
+                    .iter()
+                    .any(|word| lower.contains(word)),
+                "the 500 message reveals internals: {message:?}"
+            );
+        }
+    }
+    app.get("/health").send().await?.expect(200)?;
+    Ok(())
+}
+
+/// PostgreSQL: a query longer than `DB_STATEMENT_TIMEOUT_MS` is cut and answered 503.
+async fn statement_timeout(ctx: Ctx) -> Outcome {
+    let app = ctx
+        .app()
+        .env("DB_STATEMENT_TIMEOUT_MS", "300")
+        .start()
+        .await?;
+    let started = Instant::now();
+    let reply = app
+        .get("/health")
+        .header("x-fault-slow-query-ms", "5000")
+        .send()
+        .await?;
+    let took = started.elapsed();
+    reply.expect_error(503, "SERVICE_UNAVAILABLE")?;
+    snapshot::assert("statement_timeout", &snapshot::reply(&reply))?;
+    ensure!(
+        took < Duration::from_millis(3000),
+        "a 5 s query with a 300 ms statement timeout took {took:?} to answer"
+    );
+    app.get("/health")
+        .header("x-fault-slow-query-ms", "50")
+        .send()
+        .await?
+        .expect(200)?;
+    app.get("/ready").send().await?.expect(200)?;
+    Ok(())
+}
+
+/// Without `WORKBOOK_FAULTS=1`, fault headers change nothing.
+async fn faults_off_by_default(ctx: Ctx) -> Outcome {
+    let app = ctx.app().without("WORKBOOK_FAULTS").start().await?;
+    let reply = app
+        .get("/health")
+        .header("x-fault-panic", "1")
+        .send()
+        .await?;
+    reply.expect(200)?;
+    expect_eq(
+        "/health body with X-Fault-Panic",
+        json!({"status": "ok"}),
+        reply.json.clone(),
+    )?;
+    for header in ["x-fault-delay-ms", "x-fault-slow-query-ms"] {
+        let started = Instant::now();
+        app.get("/health")
+            .header(header, "5000")
+            .send()
+            .await?
+            .expect(200)?;
+        ensure!(
+            started.elapsed() < Duration::from_millis(2500),
+            "{header}: 5000 took effect ({:?}) although WORKBOOK_FAULTS is not set",
+            started.elapsed()
+        );
+    }
+    Ok(())
+}

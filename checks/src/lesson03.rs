@@ -1,0 +1,584 @@
+//! Lesson 3: repositories, users and tasks over HTTP, scoped to the caller.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use futures::{StreamExt, stream};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    check, ensure, fail,
+    flows::{PASSWORD, ids, new_task, new_user, unique_email},
+    harness::{Backend, Check, Ctx, Failure, Outcome, Reply, expect_eq, snapshot},
+};
+
+pub fn checks() -> Vec<Check> {
+    vec![
+        check!(user_crud, 3),
+        // Lesson 6 adds `dueDate` to every task.
+        check!(task_crud, 3).until(5),
+        check!(tasks_scoped_to_caller, 3),
+        check!(unauthenticated, 3),
+        check!(validation, 3),
+        check!(done_filter, 3),
+        check!(survives_restart, 3),
+        check!(wal_stays_bounded, 3)
+            .only(Backend::Sqlite)
+            .timeout_secs(400),
+    ]
+}
+
+fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// True if any key anywhere in `value` names a password.
+fn mentions_password(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.iter().any(|(key, value)| {
+            matches!(key.as_str(), "password" | "passwordHash" | "password_hash")
+                || mentions_password(value)
+        }),
+        Value::Array(items) => items.iter().any(mentions_password),
+        _ => false,
+    }
+}
+
+/// Users: 201 with `Location`, the email trimmed and lower-cased, no password
+/// anywhere (answers, logs, stored only as an Argon2id hash), 409 on a taken email.
+async fn user_crud(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let email = "Ada.Lovelace@Example.com".to_owned();
+    let shouted = format!("  {}  ", email.to_uppercase());
+    let created = app
+        .post("/api/v1/users")
+        .json(&json!({"email": shouted, "password": PASSWORD}))
+        .send()
+        .await?;
+    created.expect(201)?;
+    let id = created.id()?;
+    expect_eq(
+        "Location",
+        Some(format!("/api/v1/users/{id}").as_str()),
+        created.header("location"),
+    )?;
+    expect_eq(
+        "stored email",
+        Some(email.to_lowercase().as_str()),
+        created.json["email"].as_str(),
+    )?;
+    ensure!(
+        !mentions_password(&created.json),
+        "the created user shows a password field: {}",
+        created.brief()
+    );
+    snapshot::assert("user_crud-created", &snapshot::reply(&created))?;
+
+    let read = app
+        .get(&format!("/api/v1/users/{id}"))
+        .user(id)
+        .send()
+        .await?;
+    read.expect(200)?;
+    expect_eq("GET of the user", created.json.clone(), read.json.clone())?;
+
+    let other = new_user(&app, "other").await?;
+    app.get(&format!("/api/v1/users/{id}"))
+        .user(other)
+        .send()
+        .await?
+        .expect_error(404, "NOT_FOUND")?;
+
+    let taken = app
+        .post("/api/v1/users")
+        .json(&json!({"email": email.to_uppercase(), "password": "another password"}))
+        .send()
+        .await?;
+    taken.expect_error(409, "DUPLICATE_EMAIL")?;
+    snapshot::assert("user_crud-duplicate_email", &snapshot::reply(&taken))?;
+
+    let db = ctx.database().await?.inspect().await?;
+    let hashes = db.value_of("users", "password_hash", id).await?;
+    db.close().await;
+    let hash = hashes.first().cloned().unwrap_or_default();
+    ensure!(
+        hash.starts_with("$argon2id$"),
+        "password_hash should be an Argon2id hash, starts with {:?}",
+        hash.get(..12)
+    );
+    ensure!(
+        !hash.contains(PASSWORD),
+        "password_hash contains the password"
+    );
+
+    for line in app.logs.lines() {
+        ensure!(
+            !line.raw.contains(PASSWORD),
+            "a log line holds the password: {}",
+            line.raw
+        );
+        ensure!(
+            !line.raw.contains("$argon2"),
+            "a log line holds a password hash: {}",
+            line.raw
+        );
+    }
+    Ok(())
+}
+
+/// A task's round trip in camelCase: create (201, `Location`), read, list,
+/// patch, delete (204), then 404.
+async fn task_crud(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let user = new_user(&app, "crud").await?;
+    let created = new_task(&app, user, json!({"title": "Buy milk"})).await?;
+    let id = created.id()?;
+    expect_eq(
+        "Location",
+        Some(format!("/api/v1/tasks/{id}").as_str()),
+        created.header("location"),
+    )?;
+    expect_eq(
+        "task fields",
+        vec!["createdAt", "done", "id", "title", "updatedAt", "userId"],
+        keys(&created.json).iter().map(String::as_str).collect(),
+    )?;
+    expect_eq(
+        "userId",
+        Some(user.to_string().as_str()),
+        created.json["userId"].as_str(),
+    )?;
+    expect_eq(
+        "done by default",
+        Some(false),
+        created.json["done"].as_bool(),
+    )?;
+    snapshot::assert("task_crud-created", &snapshot::reply(&created))?;
+
+    let path = format!("/api/v1/tasks/{id}");
+    let read = app.get(&path).user(user).send().await?;
+    read.expect(200)?;
+    expect_eq("GET of the task", created.json.clone(), read.json.clone())?;
+    let list = app.get("/api/v1/tasks").user(user).send().await?;
+    list.expect(200)?;
+    expect_eq("list", vec![id.to_string()], ids(&list)?)?;
+
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let patched = app
+        .patch(&path)
+        .user(user)
+        .json(&json!({"title": "Buy oat milk", "done": true}))
+        .send()
+        .await?;
+    patched.expect(200)?;
+    expect_eq(
+        "patched title",
+        Some("Buy oat milk"),
+        patched.json["title"].as_str(),
+    )?;
+    expect_eq("patched done", Some(true), patched.json["done"].as_bool())?;
+    expect_eq(
+        "createdAt after PATCH",
+        created.json["createdAt"].clone(),
+        patched.json["createdAt"].clone(),
+    )?;
+    let (before, after) = (created.str_at("/updatedAt")?, patched.str_at("/updatedAt")?);
+    ensure!(
+        after > before,
+        "updatedAt should move forward on PATCH: {before} then {after}"
+    );
+    snapshot::assert("task_crud-patched", &snapshot::reply(&patched))?;
+
+    app.delete(&path).user(user).send().await?.expect(204)?;
+    app.get(&path)
+        .user(user)
+        .send()
+        .await?
+        .expect_error(404, "NOT_FOUND")?;
+    app.delete(&path)
+        .user(user)
+        .send()
+        .await?
+        .expect_error(404, "NOT_FOUND")?;
+    Ok(())
+}
+
+/// Another user's task is 404 for every verb, exactly like a missing one, and
+/// stays as it was.
+async fn tasks_scoped_to_caller(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let owner = new_user(&app, "owner").await?;
+    let intruder = new_user(&app, "intruder").await?;
+    let task = new_task(&app, owner, json!({"title": "Private plans"})).await?;
+    let path = format!("/api/v1/tasks/{}", task.id()?);
+    let missing = format!("/api/v1/tasks/{}", Uuid::now_v7());
+
+    let mut attempts = vec![
+        app.get(&path).user(intruder),
+        app.patch(&path)
+            .user(intruder)
+            .json(&json!({"title": "Taken over", "done": true})),
+        app.delete(&path).user(intruder),
+    ];
+    if ctx.lesson() >= 11 {
+        attempts.push(
+            app.put(&path)
+                .user(intruder)
+                .json(&json!({"title": "Taken over", "done": true, "dueDate": null})),
+        );
+    }
+    for attempt in attempts {
+        let reply = attempt.send().await?;
+        reply.expect_error(404, "NOT_FOUND")?;
+        snapshot::assert(
+            "tasks_scoped_to_caller-foreign",
+            &snapshot::status_and_code(&reply),
+        )?;
+    }
+    let for_missing = app.get(&missing).user(intruder).send().await?;
+    expect_eq(
+        "another user's task answers like a missing one",
+        snapshot::redact(&for_missing.json),
+        snapshot::redact(&app.get(&path).user(intruder).send().await?.json),
+    )?;
+    let list = app.get("/api/v1/tasks").user(intruder).send().await?;
+    list.expect(200)?;
+    ensure!(
+        ids(&list)?.is_empty(),
+        "the intruder's list shows someone else's task: {}",
+        list.brief()
+    );
+
+    let after = app.get(&path).user(owner).send().await?;
+    after.expect(200)?;
+    expect_eq(
+        "the owner's task after the attempts",
+        task.json.clone(),
+        after.json.clone(),
+    )?;
+    let db = ctx.database().await?.inspect().await?;
+    let titles = db.value_of("tasks", "title", task.id()?).await?;
+    db.close().await;
+    expect_eq(
+        "the row in the database",
+        vec!["Private plans".to_owned()],
+        titles,
+    )?;
+    Ok(())
+}
+
+/// Missing, malformed or unknown `X-User-Id`: 401 `UNAUTHENTICATED`, before
+/// anything else about the request is judged.
+async fn unauthenticated(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let stranger = Uuid::now_v7().to_string();
+    let task = format!("/api/v1/tasks/{}", Uuid::now_v7());
+    let cases = [
+        app.get("/api/v1/tasks"),
+        app.get("/api/v1/tasks")
+            .header("x-user-id", "not-a-user-id"),
+        app.get("/api/v1/tasks").header("x-user-id", &stranger),
+        app.get(&task).header("x-user-id", &stranger),
+        app.post("/api/v1/tasks")
+            .body("text/plain", "not even json"),
+        app.patch(&task).json(&json!({"title": ""})),
+        app.delete(&task),
+    ];
+    for request in cases {
+        let reply = request.send().await?;
+        reply.expect_error(401, "UNAUTHENTICATED")?;
+        snapshot::assert("unauthenticated", &snapshot::reply(&reply))?;
+    }
+    Ok(())
+}
+
+/// Bad bodies: 400 not JSON, 413 too large, 415 not `application/json`, 422
+/// with a detail naming each field (missing, wrong type, unknown, out of range).
+async fn validation(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let user = new_user(&app, "validation").await?;
+    let task = new_task(&app, user, json!({"title": "Valid"})).await?;
+    let task_path = format!("/api/v1/tasks/{}", task.id()?);
+    let tasks = || app.post("/api/v1/tasks").user(user);
+
+    let cases: Vec<(&str, crate::harness::http::Request, u16, &str, Vec<&str>)> = vec![
+        (
+            "malformed",
+            tasks().body("application/json", r#"{"title": "#),
+            400,
+            "MALFORMED_JSON",
+            vec![],
+        ),
+        (
+            "too_large",
+            tasks().json(&json!({"title": "x".repeat(70_000)})),
+            413,
+            "PAYLOAD_TOO_LARGE",
+            vec![],
+        ),
+        (
+            "not_json",
+            tasks().body("text/plain", r#"{"title": "x"}"#),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            vec![],
+        ),
+        (
+            "array",
+            tasks().json(&json!(["title"])),
+            422,
+            "VALIDATION_FAILED",
+            vec![],
+        ),
+        (
+            "missing",
+            tasks().json(&json!({})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["title"],
+        ),
+        (
+            "wrong_type",
+            tasks().json(&json!({"title": 5})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["title"],
+        ),
+        (
+            "null",
+            tasks().json(&json!({"title": null})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["title"],
+        ),
+        (
+            "unknown",
+            tasks().json(&json!({"title": "x", "colour": "red"})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["colour"],
+        ),
+        (
+            "too_long",
+            tasks().json(&json!({"title": "é".repeat(201)})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["title"],
+        ),
+        (
+            "blank",
+            tasks().json(&json!({"title": "   "})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["title"],
+        ),
+        (
+            "several",
+            tasks().json(&json!({"title": 5, "done": "yes", "colour": 1})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["colour", "done", "title"],
+        ),
+        (
+            "patch_type",
+            app.patch(&task_path)
+                .user(user)
+                .json(&json!({"done": "yes"})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["done"],
+        ),
+        (
+            "user_email",
+            app.post("/api/v1/users")
+                .json(&json!({"email": "not-an-email", "password": PASSWORD})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["email"],
+        ),
+        (
+            "user_password",
+            app.post("/api/v1/users")
+                .json(&json!({"email": unique_email("short"), "password": "short"})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["password"],
+        ),
+    ];
+    for (name, request, status, code, fields) in cases {
+        let reply = request.send().await?;
+        reply.expect_error(status, code)?;
+        let mut named: Vec<&str> = reply
+            .json
+            .pointer("/error/details")
+            .and_then(Value::as_array)
+            .map(|details| details.iter().filter_map(|d| d["field"].as_str()).collect())
+            .unwrap_or_default();
+        named.sort_unstable();
+        named.dedup();
+        if !fields.is_empty() {
+            expect_eq(&format!("{name}: fields named in details"), fields, named)?;
+        }
+        snapshot::assert(&format!("validation-{name}"), &snapshot::reply(&reply))?;
+    }
+    let long = new_task(&app, user, json!({"title": "é".repeat(200)})).await?;
+    expect_eq(
+        "a title of 200 two-byte characters",
+        Some(200),
+        long.json["title"].as_str().map(|t| t.chars().count()),
+    )?;
+    Ok(())
+}
+
+/// `?done=true|false` filters; anything else is 400 `INVALID_QUERY` naming the parameter.
+async fn done_filter(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let user = new_user(&app, "filter").await?;
+    let mut done = Vec::new();
+    let mut open = Vec::new();
+    for (title, is_done) in [
+        ("Filed taxes", true),
+        ("Call the plumber", false),
+        ("Book flights", false),
+    ] {
+        let id = new_task(&app, user, json!({"title": title, "done": is_done}))
+            .await?
+            .id()?
+            .to_string();
+        if is_done {
+            done.push(id)
+        } else {
+            open.push(id)
+        }
+    }
+    let app = &app;
+    let listed = |query: &'static str| async move {
+        let reply = app
+            .get(&format!("/api/v1/tasks{query}"))
+            .user(user)
+            .send()
+            .await?;
+        reply.expect(200)?;
+        let mut found = ids(&reply)?;
+        found.sort();
+        Ok::<Vec<String>, Failure>(found)
+    };
+    let mut all: Vec<String> = done.iter().chain(&open).cloned().collect();
+    all.sort();
+    open.sort();
+    expect_eq("?done=true", done.clone(), listed("?done=true").await?)?;
+    expect_eq("?done=false", open, listed("?done=false").await?)?;
+    expect_eq("no filter", all, listed("").await?)?;
+    for (query, parameter) in [
+        ("?done=maybe", "done"),
+        ("?done=", "done"),
+        ("?colour=red", "colour"),
+    ] {
+        let reply = app
+            .get(&format!("/api/v1/tasks{query}"))
+            .user(user)
+            .send()
+            .await?;
+        reply.expect_invalid_query(parameter)?;
+        snapshot::assert("done_filter-invalid", &snapshot::status_and_code(&reply))?;
+    }
+    Ok(())
+}
+
+/// What was written is still there after a restart.
+async fn survives_restart(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let user = new_user(&app, "restart").await?;
+    let task = new_task(
+        &app,
+        user,
+        json!({"title": "Outlive the process", "done": true}),
+    )
+    .await?;
+    let path = format!("/api/v1/tasks/{}", task.id()?);
+    let stopped = app.stop().await?;
+    expect_eq("exit status after SIGTERM", Some(0), stopped.code)?;
+
+    let app = ctx.app().start().await?;
+    let reply = app.get(&path).user(user).send().await?;
+    reply.expect(200)?;
+    expect_eq(
+        "the task after a restart",
+        task.json.clone(),
+        reply.json.clone(),
+    )?;
+    app.get(&format!("/api/v1/users/{user}"))
+        .user(user)
+        .send()
+        .await?
+        .expect(200)?;
+    Ok(())
+}
+
+/// SQLite: after 20,000 creates through the API the `-wal` file stays under
+/// 64 MiB. A write whose `RETURNING` row is read without finishing the
+/// statement never lets SQLite checkpoint, and the file grows without bound.
+async fn wal_stays_bounded(ctx: Ctx) -> Outcome {
+    const CREATES: usize = 20_000;
+    const LIMIT: u64 = 64 * 1024 * 1024;
+    let app = ctx.app().env("RUST_LOG", "info").start().await?;
+    let user = new_user(&app, "wal").await?;
+    let wal = ctx
+        .database()
+        .await?
+        .sqlite_file()
+        .map(|f| f.with_extension("db-wal"))
+        .ok_or_else(|| Failure::Error("no SQLite file".into()))?;
+    let largest = Arc::new(AtomicU64::new(0));
+    let app = Arc::new(app);
+    let created = stream::iter(0..CREATES)
+        .map(|i| {
+            let app = app.clone();
+            let largest = largest.clone();
+            let wal = wal.clone();
+            async move {
+                let reply: Reply = app
+                    .post("/api/v1/tasks")
+                    .user(user)
+                    .json(&json!({"title": format!("wal task {i}")}))
+                    .send()
+                    .await?;
+                reply.expect(201)?;
+                if i % 500 == 0 {
+                    let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+                    largest.fetch_max(size, Ordering::SeqCst);
+                }
+                Ok::<(), Failure>(())
+            }
+        })
+        .buffer_unordered(16)
+        .fold(Ok(0usize), |count, result| async move {
+            count.and_then(|n| result.map(|()| n + 1))
+        })
+        .await?;
+    let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    let largest = largest.load(Ordering::SeqCst).max(size);
+    let db = ctx.database().await?.inspect().await?;
+    let rows = db.number("SELECT count(*) FROM tasks", []).await?;
+    db.close().await;
+    expect_eq("tasks in the database", CREATES as i64, rows)?;
+    expect_eq("creates answered 201", CREATES, created)?;
+    if largest >= LIMIT {
+        fail!(
+            "the -wal file reached {:.1} MiB after {CREATES} creates (limit 64 MiB): a write statement is not read to its end",
+            largest as f64 / 1_048_576.0
+        );
+    }
+    Ok(())
+}

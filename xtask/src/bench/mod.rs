@@ -1,0 +1,191 @@
+//! `cargo xtask bench N`: the measurements behind a lesson's claim, printed
+//! and drawn as an SVG chart under `target/bench/`. Numbers, not pass/fail:
+//! they vary with the machine.
+
+mod chart;
+mod lesson07;
+mod lesson09;
+
+use std::{path::PathBuf, sync::Arc, time::Instant};
+
+use anyhow::{Context, anyhow, bail};
+use checks::harness::{Backend, Ctx, Postgres, RunningApp};
+use uuid::Uuid;
+
+use crate::{build, check::Databases};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The lesson whose benchmark to run: 7 (the list index) or 9 (offset and keyset pages)
+    lesson: u8,
+    /// Which database to measure
+    #[arg(long, value_enum, default_value = "sqlite")]
+    db: Databases,
+    /// Timed requests per measurement (the median is reported)
+    #[arg(long, default_value_t = 25)]
+    runs: usize,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if !matches!(args.lesson, 7 | 9) {
+        bail!("lessons 7 and 9 have benchmarks");
+    }
+    let backends = args.db.backends();
+    let postgres = crate::check::postgres(&backends)?;
+    let package = checks::package(args.lesson);
+    eprintln!("building {package}…");
+    let binary = build::binaries(&[package])?
+        .map_err(|compiler| anyhow!(compiler))?
+        .remove(package)
+        .with_context(|| format!("cargo built no binary named {package}"))?;
+    let bench = Bench {
+        binary,
+        postgres,
+        runs: args.runs.max(3),
+        out: output_dir()?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match args.lesson {
+            7 => lesson07::run(&bench, &backends).await,
+            _ => lesson09::run(&bench, &backends).await,
+        }
+    })
+}
+
+/// What every benchmark needs.
+pub struct Bench {
+    binary: PathBuf,
+    postgres: Option<Postgres>,
+    runs: usize,
+    out: PathBuf,
+}
+
+impl Bench {
+    /// A fresh database and scratch directory for one measurement series.
+    fn ctx(&self, name: &'static str, lesson: u8, backend: Backend) -> anyhow::Result<Ctx> {
+        Ok(Ctx::new(
+            name,
+            lesson,
+            backend,
+            self.binary.clone(),
+            self.postgres.clone(),
+        )?)
+    }
+}
+
+/// `target/bench/` (or under `CARGO_TARGET_DIR`).
+fn output_dir() -> anyhow::Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| build::workspace_root().join("target"));
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Runs a binary's command to completion (seed, migrate), failing on a non-zero exit.
+async fn command(ctx: &Ctx, args: &[&str]) -> anyhow::Result<()> {
+    let output = ctx
+        .app()
+        .args(args)
+        .run(std::time::Duration::from_secs(600))
+        .await
+        .map_err(|f| anyhow!("{f}"))?;
+    output
+        .expect_success(&args.join(" "))
+        .map_err(|f| anyhow!("{f}"))?;
+    Ok(())
+}
+
+/// ANALYZE, then the first user (by email) of a seeded database.
+async fn first_user(ctx: &Ctx) -> anyhow::Result<Uuid> {
+    let db = ctx
+        .database()
+        .await
+        .map_err(|f| anyhow!("{f}"))?
+        .inspect()
+        .await
+        .map_err(|f| anyhow!("{f}"))?;
+    db.analyze().await.map_err(|f| anyhow!("{f}"))?;
+    let user = checks::flows::first_user(&db)
+        .await
+        .map_err(|f| anyhow!("{f}"));
+    db.close().await;
+    user
+}
+
+/// Medians of one measured request: as the client saw it, and the list query
+/// as the lesson's own timing event logged it.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub http_ms: f64,
+    pub query_ms: f64,
+}
+
+/// Sends `path` `runs` times (after two warm-ups) and returns the medians.
+async fn measure(
+    app: &Arc<RunningApp>,
+    user: Uuid,
+    path: &str,
+    runs: usize,
+    label: &str,
+) -> anyhow::Result<Timing> {
+    let mut http = Vec::new();
+    let mut query = Vec::new();
+    for run in 0..runs + 2 {
+        let request_id = format!("bench-{label}-{run}-{}", Uuid::new_v4().simple());
+        let started = Instant::now();
+        let reply = app
+            .get(path)
+            .user(user)
+            .header("x-request-id", &request_id)
+            .send()
+            .await
+            .map_err(|f| anyhow!("{f}"))?;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        reply.expect(200).map_err(|f| anyhow!("{f}"))?;
+        let logged = app
+            .wait_for_log(std::time::Duration::from_secs(5), |line| {
+                line.raw.contains(&request_id)
+                    && line
+                        .get("op")
+                        .is_some_and(|op| op.as_str() == Some("tasks.list"))
+            })
+            .await
+            .and_then(|line| line.get("elapsed_ms"))
+            .and_then(|ms| ms.as_f64())
+            .context("no tasks.list timing event for a measured request")?;
+        if run >= 2 {
+            http.push(elapsed);
+            query.push(logged);
+        }
+    }
+    Ok(Timing {
+        http_ms: median(&mut http),
+        query_ms: median(&mut query),
+    })
+}
+
+fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let middle = samples.len() / 2;
+    if samples.len().is_multiple_of(2) {
+        (samples[middle - 1] + samples[middle]) / 2.0
+    } else {
+        samples[middle]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}

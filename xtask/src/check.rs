@@ -1,0 +1,241 @@
+//! `cargo xtask check`: select checks, build the binaries, run, report.
+
+use std::{io::Write, path::PathBuf, process::ExitCode, sync::Arc};
+
+use anyhow::{Context, bail};
+use checks::harness::{
+    Backend, Postgres, report,
+    runner::{self, Job, Target},
+};
+use clap::ValueEnum;
+
+use crate::build;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Which lessons: `3`, `3-7`, `1,4,9` or `all`
+    lessons: String,
+    /// Which database to run the binaries on
+    #[arg(long, value_enum, default_value = "sqlite")]
+    db: Databases,
+    /// Grade this binary (a learner's) instead of the lesson's reference binary
+    #[arg(long, value_name = "PATH")]
+    bin: Option<PathBuf>,
+    /// Also run every earlier lesson's checks that still hold at this lesson
+    #[arg(long)]
+    cumulative: bool,
+    /// Only the checks with these names (repeatable)
+    #[arg(long = "check", value_name = "NAME")]
+    only: Vec<String>,
+    /// How to write the results
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Checks to run at once (each has its own database and port)
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Authors only: write new or changed snapshots as .snap.new files for `cargo insta review`
+    #[arg(long)]
+    update_snapshots: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Databases {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+impl Databases {
+    pub fn backends(self) -> Vec<Backend> {
+        match self {
+            Databases::Sqlite => vec![Backend::Sqlite],
+            Databases::Postgres => vec![Backend::Postgres],
+            Databases::Both => vec![Backend::Sqlite, Backend::Postgres],
+        }
+    }
+}
+
+/// `WORKBOOK_PG_URL`, required when PostgreSQL is among `backends`.
+pub fn postgres(backends: &[Backend]) -> anyhow::Result<Option<Postgres>> {
+    match std::env::var("WORKBOOK_PG_URL") {
+        Ok(url) if !url.is_empty() => Ok(Some(Postgres { admin_url: url })),
+        _ if backends.contains(&Backend::Postgres) => bail!(
+            "--db postgres needs a server: set WORKBOOK_PG_URL to a database the checks may create \
+             databases from, for example\n  export WORKBOOK_PG_URL=postgres://postgres@127.0.0.1:5432/postgres"
+        ),
+        _ => Ok(None),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Junit,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let lessons = parse_lessons(&args.lessons)?;
+    if args.bin.is_some() && lessons.len() != 1 {
+        bail!("--bin grades one binary: name one lesson, such as `cargo xtask check 8 --bin PATH`");
+    }
+    if args.bin.is_some() && args.update_snapshots {
+        bail!(
+            "--update-snapshots records the reference binaries' answers; it cannot be used with --bin"
+        );
+    }
+    let backends = args.db.backends();
+    let postgres = postgres(&backends)?;
+
+    let targets = targets(&lessons, args.bin.as_ref())?;
+    let mut jobs = Vec::new();
+    for target in &targets {
+        for check in checks::for_lesson(target.lesson, args.cumulative) {
+            if !args.only.is_empty() && !args.only.iter().any(|name| name == check.name) {
+                continue;
+            }
+            for backend in &backends {
+                if check.applies_to(*backend) {
+                    jobs.push(Job {
+                        check,
+                        target: target.clone(),
+                        backend: *backend,
+                    });
+                }
+            }
+        }
+    }
+    if jobs.is_empty() {
+        bail!(
+            "no check matches: lessons {lessons:?}, checks {:?}",
+            args.only
+        );
+    }
+
+    let parallel = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .saturating_mul(2)
+            .max(4)
+    });
+    let format = args.format;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let results = runtime.block_on(runner::run(jobs, parallel, postgres, move |result| {
+        if format == Format::Human {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", report::line(result));
+        }
+    }));
+    match format {
+        Format::Human => println!("{}", report::summary(&results)),
+        Format::Json => println!("{}", report::json(&results)),
+        Format::Junit => println!("{}", report::junit(&results)),
+    }
+    let pending = checks::harness::snapshot::pending();
+    if pending > 0 {
+        eprintln!(
+            "{pending} new or changed snapshot(s) written as checks/snapshots/*.snap.new: review them with `cargo insta review`"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if report::overall(&results) == runner::Status::Pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `3`, `3-7`, `1,4,9` or `all` (every lesson that has checks and a crate).
+fn parse_lessons(spec: &str) -> anyhow::Result<Vec<u8>> {
+    let available = checks::lessons();
+    if spec == "all" {
+        return Ok(available
+            .into_iter()
+            .filter(|lesson| {
+                build::workspace_root()
+                    .join("exercises")
+                    .join(checks::package(*lesson))
+                    .exists()
+            })
+            .collect());
+    }
+    let mut lessons = Vec::new();
+    for part in spec.split(',') {
+        let (from, to) = match part.split_once('-') {
+            Some((from, to)) => (from, to),
+            None => (part, part),
+        };
+        let parse = |n: &str| -> anyhow::Result<u8> {
+            let lesson: u8 = n
+                .trim()
+                .parse()
+                .with_context(|| format!("`{n}` is not a lesson number"))?;
+            if !(1..=checks::LAST_LESSON).contains(&lesson) {
+                bail!(
+                    "lesson {lesson} does not exist: lessons are 1 to {}",
+                    checks::LAST_LESSON
+                );
+            }
+            Ok(lesson)
+        };
+        lessons.extend(parse(from)?..=parse(to)?);
+    }
+    lessons.sort_unstable();
+    lessons.dedup();
+    if let Some(missing) = lessons.iter().find(|lesson| !available.contains(lesson)) {
+        bail!("lesson {missing} has no checks yet");
+    }
+    Ok(lessons)
+}
+
+/// The binary to grade for each lesson: the given one, or the reference
+/// binaries built now (a build failure makes every check an `error`).
+fn targets(lessons: &[u8], bin: Option<&PathBuf>) -> anyhow::Result<Vec<Arc<Target>>> {
+    if let Some(bin) = bin {
+        let binary = std::fs::canonicalize(bin)
+            .with_context(|| format!("no binary at {}", bin.display()))?;
+        return Ok(vec![Arc::new(Target {
+            lesson: lessons[0],
+            binary,
+            unusable: None,
+        })]);
+    }
+    let packages: Vec<&str> = lessons
+        .iter()
+        .map(|lesson| checks::package(*lesson))
+        .collect();
+    for package in &packages {
+        if !build::workspace_root()
+            .join("exercises")
+            .join(package)
+            .exists()
+        {
+            bail!("exercises/{package} does not exist yet");
+        }
+    }
+    eprintln!("building {}…", packages.join(", "));
+    let built = build::binaries(&packages)?;
+    Ok(lessons
+        .iter()
+        .map(|lesson| {
+            let package = checks::package(*lesson);
+            let (binary, unusable) = match &built {
+                Ok(executables) => match executables.get(package) {
+                    Some(path) => (path.clone(), None),
+                    None => (
+                        PathBuf::new(),
+                        Some(format!("cargo built no binary named {package}")),
+                    ),
+                },
+                Err(compiler) => (PathBuf::new(), Some(compiler.clone())),
+            };
+            Arc::new(Target {
+                lesson: *lesson,
+                binary,
+                unusable,
+            })
+        })
+        .collect())
+}
