@@ -1,21 +1,14 @@
 //! Lesson 3: repositories, users and tasks over HTTP, scoped to the caller.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
+use std::time::Duration;
 
-use futures::{StreamExt, stream};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
     check, ensure, fail,
     flows::{PASSWORD, ids, new_task, new_user, unique_email},
-    harness::{Backend, Check, Ctx, Failure, Outcome, Reply, expect_eq, snapshot},
+    harness::{Backend, Check, Ctx, Failure, Outcome, expect_eq, snapshot},
 };
 
 pub fn checks() -> Vec<Check> {
@@ -529,6 +522,12 @@ async fn survives_restart(ctx: Ctx) -> Outcome {
 /// SQLite: after 20,000 creates through the API the `-wal` file stays under
 /// 64 MiB. A write whose `RETURNING` row is read without finishing the
 /// statement never lets SQLite checkpoint, and the file grows without bound.
+///
+/// The creates go one at a time: under concurrent requests overlapping
+/// readers can starve the checkpoint for a while (SQLite's "checkpoint
+/// starvation"), which depends on the load and the machine, not on the binary.
+/// One at a time, a correct binary stays near the 4 MiB auto-checkpoint mark
+/// and a leaking one passes 64 MiB within a few thousand creates.
 async fn wal_stays_bounded(ctx: Ctx) -> Outcome {
     const CREATES: usize = 20_000;
     const LIMIT: u64 = 64 * 1024 * 1024;
@@ -540,45 +539,31 @@ async fn wal_stays_bounded(ctx: Ctx) -> Outcome {
         .sqlite_file()
         .map(|f| f.with_extension("db-wal"))
         .ok_or_else(|| Failure::Error("no SQLite file".into()))?;
-    let largest = Arc::new(AtomicU64::new(0));
-    let app = Arc::new(app);
-    let created = stream::iter(0..CREATES)
-        .map(|i| {
-            let app = app.clone();
-            let largest = largest.clone();
-            let wal = wal.clone();
-            async move {
-                let reply: Reply = app
-                    .post("/api/v1/tasks")
-                    .user(user)
-                    .json(&json!({"title": format!("wal task {i}")}))
-                    .send()
-                    .await?;
-                reply.expect(201)?;
-                if i % 500 == 0 {
-                    let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-                    largest.fetch_max(size, Ordering::SeqCst);
-                }
-                Ok::<(), Failure>(())
-            }
-        })
-        .buffer_unordered(16)
-        .fold(Ok(0usize), |count, result| async move {
-            count.and_then(|n| result.map(|()| n + 1))
-        })
-        .await?;
-    let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-    let largest = largest.load(Ordering::SeqCst).max(size);
+    let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    let mut largest = 0;
+    let mut created = 0;
+    while created < CREATES && largest < LIMIT {
+        app.post("/api/v1/tasks")
+            .user(user)
+            .json(&json!({"title": format!("wal task {created}")}))
+            .send()
+            .await?
+            .expect(201)?;
+        created += 1;
+        if created % 250 == 0 {
+            largest = largest.max(wal_size());
+        }
+    }
+    let largest = largest.max(wal_size());
+    if largest >= LIMIT {
+        fail!(
+            "the -wal file reached {:.1} MiB after {created} creates (limit 64 MiB): a write statement is not read to its end",
+            largest as f64 / 1_048_576.0
+        );
+    }
     let db = ctx.database().await?.inspect().await?;
     let rows = db.number("SELECT count(*) FROM tasks", []).await?;
     db.close().await;
     expect_eq("tasks in the database", CREATES as i64, rows)?;
-    expect_eq("creates answered 201", CREATES, created)?;
-    if largest >= LIMIT {
-        fail!(
-            "the -wal file reached {:.1} MiB after {CREATES} creates (limit 64 MiB): a write statement is not read to its end",
-            largest as f64 / 1_048_576.0
-        );
-    }
     Ok(())
 }
