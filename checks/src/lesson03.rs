@@ -1,14 +1,15 @@
 //! Lesson 3: repositories, users and tasks over HTTP, scoped to the caller.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
     check, ensure, fail,
     flows::{PASSWORD, ids, new_task, new_user, unique_email},
-    harness::{Backend, Check, Ctx, Failure, Outcome, expect_eq, snapshot},
+    harness::{Backend, Check, Ctx, Failure, Inspector, Outcome, expect_eq, snapshot},
 };
 
 pub fn checks() -> Vec<Check> {
@@ -24,6 +25,7 @@ pub fn checks() -> Vec<Check> {
         check!(wal_stays_bounded, 3)
             .only(Backend::Sqlite)
             .timeout_secs(400),
+        check!(sqlite_pragmas, 3).only(Backend::Sqlite),
     ]
 }
 
@@ -565,5 +567,85 @@ async fn wal_stays_bounded(ctx: Ctx) -> Outcome {
     let rows = db.number("SELECT count(*) FROM tasks", []).await?;
     db.close().await;
     expect_eq("tasks in the database", CREATES as i64, rows)?;
+    Ok(())
+}
+
+/// SQLite: the app's pooled connections run with the contract's pragmas, seen
+/// through what they do. The file is in WAL mode. A create that meets another
+/// connection's write lock waits for it (`busy_timeout`); when that connection
+/// deleted the caller meanwhile, the foreign key refuses the task
+/// (`foreign_keys=ON`): 401, and no task without its user. With
+/// `DB_BUSY_TIMEOUT_MS=200` the same wait ends in 503 before the lock is freed.
+async fn sqlite_pragmas(ctx: Ctx) -> Outcome {
+    const HOLD: Duration = Duration::from_millis(1500);
+    let app = ctx.app().start().await?;
+    let vanishing = new_user(&app, "vanishing").await?;
+    let db = ctx.database().await?.inspect().await?;
+    let mode = db.texts("PRAGMA journal_mode", []).await?;
+    expect_eq(
+        "journal_mode of the database file",
+        vec!["wal".to_owned()],
+        mode,
+    )?;
+
+    let lock = db.begin_immediate().await?;
+    lock.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        format!("DELETE FROM users WHERE {} = ?1", db.uuid_hex("id")),
+        [Inspector::hex(vanishing)],
+    ))
+    .await?;
+    let create = tokio::spawn(
+        app.post("/api/v1/tasks")
+            .user(vanishing)
+            .json(&json!({"title": "written while the user goes"}))
+            .send(),
+    );
+    tokio::time::sleep(HOLD).await;
+    let answered_before_the_lock_was_freed = create.is_finished();
+    lock.commit().await?;
+    let reply = create
+        .await
+        .map_err(|err| Failure::Error(err.to_string()))??;
+    ensure!(
+        !answered_before_the_lock_was_freed,
+        "a create that met another connection's write lock did not wait for it \
+         (DB_BUSY_TIMEOUT_MS=5000): {}",
+        reply.brief()
+    );
+    let orphans = db
+        .number(
+            "SELECT count(*) FROM tasks WHERE user_id NOT IN (SELECT id FROM users)",
+            [],
+        )
+        .await?;
+    ensure!(
+        orphans == 0,
+        "a task was written for a user deleted a moment before: foreign keys are not \
+         enforced on the app's connections ({})",
+        reply.brief()
+    );
+    reply.expect_error(401, "UNAUTHENTICATED")?;
+    app.stop().await?;
+
+    let app = ctx.app().env("DB_BUSY_TIMEOUT_MS", "200").start().await?;
+    let user = new_user(&app, "impatient").await?;
+    let lock = db.begin_immediate().await?;
+    let started = Instant::now();
+    let reply = app
+        .post("/api/v1/tasks")
+        .user(user)
+        .json(&json!({"title": "no time to wait"}))
+        .send()
+        .await;
+    let waited = started.elapsed();
+    lock.rollback().await?;
+    let reply = reply?;
+    reply.expect_error(503, "SERVICE_UNAVAILABLE")?;
+    ensure!(
+        waited < HOLD * 2,
+        "with DB_BUSY_TIMEOUT_MS=200 a create waited {waited:?} for a write lock"
+    );
+    db.close().await;
     Ok(())
 }

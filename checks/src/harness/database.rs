@@ -8,8 +8,9 @@ use std::{
 };
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, QueryResult,
-    Statement, Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    Value,
 };
 use serde::Serialize;
 use tokio::sync::OnceCell;
@@ -242,6 +243,19 @@ impl Inspector {
         } else {
             Value::from(id.as_bytes().to_vec())
         })
+    }
+
+    /// SQLite: a transaction holding the database's write lock from its first
+    /// moment (`BEGIN IMMEDIATE`) until it commits or rolls back. The
+    /// inspector's one connection is busy meanwhile: use the transaction.
+    pub async fn begin_immediate(&self) -> Result<DatabaseTransaction, Failure> {
+        Ok(self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await?)
     }
 
     pub async fn execute(

@@ -2,6 +2,7 @@
 //! after authentication). Missing, malformed or unknown: 401.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
+use sea_orm::{DbErr, SqlErr};
 use shared::{ApiError, AppState, ErrorCode};
 use uuid::Uuid;
 
@@ -28,8 +29,21 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|value| Uuid::try_parse(value.trim()).ok())
             .ok_or_else(|| unauthenticated("X-User-Id is not a user id"))?;
         if !users::exists(&state.db, id).await? {
-            return Err(unauthenticated("X-User-Id names no user"));
+            return Err(no_such_user());
         }
         Ok(Self { id })
+    }
+}
+
+fn no_such_user() -> ApiError {
+    ApiError::new(ErrorCode::Unauthenticated, "X-User-Id names no user")
+}
+
+/// A write naming the caller fails its foreign key if the user was deleted
+/// after [`Caller`] found it: that is still 401, not a server error.
+pub fn vanished_or(err: DbErr) -> ApiError {
+    match err.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => no_such_user(),
+        _ => err.into(),
     }
 }

@@ -6,6 +6,7 @@
 
 use ex03_repository::{
     api::{NewTask, TaskPatch},
+    caller,
     entity::task,
     repo::tasks,
 };
@@ -28,7 +29,7 @@ impl From<WriteError> for ApiError {
                 ErrorCode::DuplicateTitle,
                 "you already have a task with this title",
             ),
-            WriteError::Database(err) => err.into(),
+            WriteError::Database(err) => caller::vanished_or(err),
         }
     }
 }

@@ -8,7 +8,7 @@ use shared::{
 
 use crate::{
     api::{Data, NewTask, Task, TaskFilter, TaskPatch},
-    caller::Caller,
+    caller::{self, Caller},
     repo::tasks,
 };
 
@@ -32,7 +32,9 @@ pub async fn create(
     caller: Caller,
     ValidJson(new): ValidJson<NewTask>,
 ) -> Result<Created<Task>, ApiError> {
-    let task = tasks::create(&db, caller.id, &new).await?;
+    let task = tasks::create(&db, caller.id, &new)
+        .await
+        .map_err(caller::vanished_or)?;
     Ok(Created::at(
         format!("/api/v1/tasks/{}", task.id),
         task.into(),
