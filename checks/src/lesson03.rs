@@ -578,7 +578,8 @@ async fn wal_stays_bounded(ctx: Ctx) -> Outcome {
 /// `DB_BUSY_TIMEOUT_MS=200` the same wait ends in 503 before the lock is freed.
 async fn sqlite_pragmas(ctx: Ctx) -> Outcome {
     const HOLD: Duration = Duration::from_millis(1500);
-    let app = ctx.app().start().await?;
+    const REQUEST_ID: &str = "check-vanishing-caller";
+    let app = ctx.app().env("RUST_LOG", "info,sql=debug").start().await?;
     let vanishing = new_user(&app, "vanishing").await?;
     let db = ctx.database().await?.inspect().await?;
     let mode = db.texts("PRAGMA journal_mode", []).await?;
@@ -598,10 +599,26 @@ async fn sqlite_pragmas(ctx: Ctx) -> Outcome {
     let create = tokio::spawn(
         app.post("/api/v1/tasks")
             .user(vanishing)
+            .header("x-request-id", REQUEST_ID)
             .json(&json!({"title": "written while the user goes"}))
             .send(),
     );
-    tokio::time::sleep(HOLD).await;
+    // Once the app has looked the caller up (its statement is logged), its
+    // insert is next: give it a moment to meet the lock, then free the lock.
+    let looked_up = app
+        .wait_for_log(HOLD, |line| {
+            line.raw.contains(REQUEST_ID)
+                && line
+                    .statement()
+                    .is_some_and(|sql| sql.to_lowercase().contains("users"))
+        })
+        .await;
+    tokio::time::sleep(if looked_up.is_some() {
+        Duration::from_millis(500)
+    } else {
+        Duration::ZERO
+    })
+    .await;
     let answered_before_the_lock_was_freed = create.is_finished();
     lock.commit().await?;
     let reply = create
