@@ -90,6 +90,9 @@ impl fmt::Display for Failure {
     }
 }
 
+/// So that tools built on the harness (xtask's benches) can use `?` with anyhow.
+impl std::error::Error for Failure {}
+
 /// What a check returns.
 pub type Outcome = Result<(), Failure>;
 

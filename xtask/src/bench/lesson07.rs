@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use anyhow::anyhow;
 use checks::harness::{Backend, Ctx};
 use uuid::Uuid;
 
@@ -100,13 +99,7 @@ pub async fn run(bench: &Bench, backends: &[Backend]) -> anyhow::Result<()> {
 
 /// Marks every task done but one in a hundred (by id order), the same way on both databases.
 async fn mostly_done(ctx: &Ctx) -> anyhow::Result<()> {
-    let db = ctx
-        .database()
-        .await
-        .map_err(|f| anyhow!("{f}"))?
-        .inspect()
-        .await
-        .map_err(|f| anyhow!("{f}"))?;
+    let db = ctx.database().await?.inspect().await?;
     db.execute(
         &format!("UPDATE tasks SET done = {}", db.param(1)),
         [true.into()],
@@ -133,8 +126,7 @@ async fn timed(ctx: &Ctx, user: Uuid, runs: usize, label: &str) -> anyhow::Resul
             .env("AUTO_MIGRATE", "false")
             .env("RUST_LOG", "info")
             .start()
-            .await
-            .map_err(|f| anyhow!("{f}"))?,
+            .await?,
     );
     let mut timings = Vec::new();
     for (_, path) in QUERIES {

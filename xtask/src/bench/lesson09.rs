@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use checks::harness::Backend;
 
 use super::{Bench, chart, command, first_user, measure};
@@ -17,13 +17,7 @@ pub async fn run(bench: &Bench, backends: &[Backend]) -> anyhow::Result<()> {
         eprintln!("{backend}: seeding 20,000 tasks for one user…");
         command(&ctx, &["seed", "--users", "1", "--tasks", "20000"]).await?;
         let user = first_user(&ctx).await?;
-        let app = Arc::new(
-            ctx.app()
-                .env("RUST_LOG", "info")
-                .start()
-                .await
-                .map_err(|f| anyhow!("{f}"))?,
-        );
+        let app = Arc::new(ctx.app().env("RUST_LOG", "info").start().await?);
 
         // The cursor that starts each depth: walk the whole list once, 100 rows a page.
         let mut cursors = vec![String::new()];
@@ -33,11 +27,8 @@ pub async fn run(bench: &Bench, backends: &[Backend]) -> anyhow::Result<()> {
                 .get(&format!("/api/v1/tasks?cursor={cursor}&limit=100"))
                 .user(user)
                 .send()
-                .await
-                .map_err(|f| anyhow!("{f}"))?;
-            cursor = reply
-                .str_at("/meta/nextCursor")
-                .map_err(|f| anyhow!("{f}"))?;
+                .await?;
+            cursor = reply.str_at("/meta/nextCursor")?;
             if DEPTHS.contains(&(page * 100)) {
                 cursors.push(cursor.clone());
             }

@@ -92,29 +92,18 @@ async fn command(ctx: &Ctx, args: &[&str]) -> anyhow::Result<()> {
         .app()
         .args(args)
         .run(std::time::Duration::from_secs(600))
-        .await
-        .map_err(|f| anyhow!("{f}"))?;
-    output
-        .expect_success(&args.join(" "))
-        .map_err(|f| anyhow!("{f}"))?;
+        .await?;
+    output.expect_success(&args.join(" "))?;
     Ok(())
 }
 
 /// ANALYZE, then the first user (by email) of a seeded database.
 async fn first_user(ctx: &Ctx) -> anyhow::Result<Uuid> {
-    let db = ctx
-        .database()
-        .await
-        .map_err(|f| anyhow!("{f}"))?
-        .inspect()
-        .await
-        .map_err(|f| anyhow!("{f}"))?;
-    db.analyze().await.map_err(|f| anyhow!("{f}"))?;
-    let user = checks::flows::first_user(&db)
-        .await
-        .map_err(|f| anyhow!("{f}"));
+    let db = ctx.database().await?.inspect().await?;
+    db.analyze().await?;
+    let user = checks::flows::first_user(&db).await;
     db.close().await;
-    user
+    Ok(user?)
 }
 
 /// Medians of one measured request: as the client saw it, and the list query
@@ -143,8 +132,7 @@ async fn measure(
             .user(user)
             .header("x-request-id", &request_id)
             .send()
-            .await
-            .map_err(|f| anyhow!("{f}"))?;
+            .await?;
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         reply.expect(200).map_err(|f| anyhow!("{f}"))?;
         let logged = app
