@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::{
     ensure, fail,
-    harness::{Ctx, Failure, Inspector, Reply, RunningApp, http::Request},
+    harness::{Ctx, Failure, Inspector, Reply, RunningApp, http::Request, snapshot},
 };
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -41,6 +41,36 @@ pub async fn new_task(app: &RunningApp, user: Uuid, body: Value) -> Result<Reply
         .await?;
     reply.expect(201)?;
     Ok(reply)
+}
+
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// Each `GET /api/v1/tasks?{query}` is 400 `INVALID_QUERY` naming its
+/// parameter; the status and code are pinned by the snapshot `name`.
+pub async fn expect_invalid_list_queries(
+    app: &RunningApp,
+    user: Uuid,
+    name: &str,
+    cases: &[(&str, &str)],
+) -> Result<(), Failure> {
+    for (query, parameter) in cases {
+        let reply = app
+            .get(&format!("/api/v1/tasks?{query}"))
+            .user(user)
+            .send()
+            .await?;
+        reply.expect_invalid_query(parameter)?;
+        snapshot::assert(name, &snapshot::status_and_code(&reply))?;
+    }
+    Ok(())
 }
 
 /// The ids of a list answer's `data`.

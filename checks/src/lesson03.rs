@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     check, ensure, fail,
-    flows::{PASSWORD, ids, new_task, new_user, unique_email},
+    flows::{PASSWORD, expect_invalid_list_queries, ids, keys, new_task, new_user, unique_email},
     harness::{Backend, Check, Ctx, Failure, Inspector, Outcome, expect_eq, snapshot},
 };
 
@@ -27,15 +27,6 @@ pub fn checks() -> Vec<Check> {
             .timeout_secs(400),
         check!(sqlite_pragmas, 3).only(Backend::Sqlite),
     ]
-}
-
-fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = value
-        .as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default();
-    keys.sort();
-    keys
 }
 
 /// True if any key anywhere in `value` names a password.
@@ -475,20 +466,17 @@ async fn done_filter(ctx: Ctx) -> Outcome {
     expect_eq("?done=true", done.clone(), listed("?done=true").await?)?;
     expect_eq("?done=false", open, listed("?done=false").await?)?;
     expect_eq("no filter", all, listed("").await?)?;
-    for (query, parameter) in [
-        ("?done=maybe", "done"),
-        ("?done=", "done"),
-        ("?colour=red", "colour"),
-    ] {
-        let reply = app
-            .get(&format!("/api/v1/tasks{query}"))
-            .user(user)
-            .send()
-            .await?;
-        reply.expect_invalid_query(parameter)?;
-        snapshot::assert("done_filter-invalid", &snapshot::status_and_code(&reply))?;
-    }
-    Ok(())
+    expect_invalid_list_queries(
+        app,
+        user,
+        "done_filter-invalid",
+        &[
+            ("done=maybe", "done"),
+            ("done=", "done"),
+            ("colour=red", "colour"),
+        ],
+    )
+    .await
 }
 
 /// What was written is still there after a restart.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::{
     check, ensure,
-    flows::{changing, new_task, new_user, task_keys},
+    flows::{changing, keys, new_task, new_user, task_keys},
     harness::{Check, Ctx, Failure, Inspector, Outcome, expect_eq, snapshot},
     lesson02::migrated,
 };
@@ -17,15 +17,6 @@ pub fn checks() -> Vec<Check> {
         // Lesson 7 adds a migration after this one, so `migrate down` stops removing it.
         check!(rollback_drops_only_due_date, 6).until(6),
     ]
-}
-
-fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = value
-        .as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default();
-    keys.sort();
-    keys
 }
 
 /// `dueDate` on create and patch: a date is stored and returned, `null`

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::{
     check, ensure,
-    flows::{ids, logged_list_plan, new_tasks, new_user, seeded},
-    harness::{Check, Ctx, Failure, Inspector, Outcome, expect_eq, snapshot},
+    flows::{expect_invalid_list_queries, ids, logged_list_plan, new_tasks, new_user, seeded},
+    harness::{Check, Ctx, Failure, Inspector, Outcome, expect_eq},
     lesson02::migrated,
 };
 
@@ -140,14 +140,7 @@ async fn sort_orders(ctx: Ctx) -> Outcome {
         ids(&reply)?,
     )?;
 
-    let invalid = app
-        .get("/api/v1/tasks?sort=title")
-        .user(user)
-        .send()
-        .await?;
-    invalid.expect_invalid_query("sort")?;
-    snapshot::assert("sort_orders-invalid", &snapshot::status_and_code(&invalid))?;
-    Ok(())
+    expect_invalid_list_queries(&app, user, "sort_orders-invalid", &[("sort=title", "sort")]).await
 }
 
 /// Each repository call that lists tasks logs `op` and `elapsed_ms` within its request.

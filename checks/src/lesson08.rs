@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::{
     check, ensure,
-    flows::{changing, ids, new_task, new_tasks, new_user, statements_of},
+    flows::{
+        changing, expect_invalid_list_queries, ids, new_task, new_tasks, new_user, statements_of,
+    },
     harness::{Check, Ctx, Outcome, expect_eq, snapshot},
 };
 
@@ -126,23 +128,21 @@ async fn page_bounds(ctx: Ctx) -> Outcome {
         json!({"total": 25, "limit": 20, "offset": 0}),
         default.json["meta"].clone(),
     )?;
-    for (query, parameter) in [
-        ("limit=0", "limit"),
-        ("limit=101", "limit"),
-        ("limit=-1", "limit"),
-        ("limit=abc", "limit"),
-        ("offset=-1", "offset"),
-        ("offset=x", "offset"),
-        ("page=2", "page"),
-    ] {
-        let reply = app
-            .get(&format!("/api/v1/tasks?{query}"))
-            .user(user)
-            .send()
-            .await?;
-        reply.expect_invalid_query(parameter)?;
-        snapshot::assert("page_bounds-invalid", &snapshot::status_and_code(&reply))?;
-    }
+    expect_invalid_list_queries(
+        &app,
+        user,
+        "page_bounds-invalid",
+        &[
+            ("limit=0", "limit"),
+            ("limit=101", "limit"),
+            ("limit=-1", "limit"),
+            ("limit=abc", "limit"),
+            ("offset=-1", "offset"),
+            ("offset=x", "offset"),
+            ("page=2", "page"),
+        ],
+    )
+    .await?;
     let past = app
         .get("/api/v1/tasks?limit=10&offset=1000")
         .user(user)
