@@ -1,27 +1,15 @@
 //! Lesson 6's routes with the sorted, timed list.
 
 use axum::{Json, Router, extract::State, routing::get};
-use ex03_repository::{
-    api::Data,
-    caller::Caller,
-    routes::{tasks::delete, users},
-};
-use ex06_due_date::{
-    api::Task,
-    routes::{create, get_task, update},
-};
+use ex03_repository::{api::Data, caller::Caller};
+use ex06_due_date::{api::Task, routes::router_with_list};
 use sea_orm::DatabaseConnection;
 use shared::{ApiError, AppState, extract::ValidQuery};
 
 use crate::{api::ListQuery, repo};
 
 pub fn router() -> Router<AppState> {
-    users::router()
-        .route("/api/v1/tasks", get(list).post(create))
-        .route(
-            "/api/v1/tasks/{id}",
-            get(get_task).patch(update).delete(delete),
-        )
+    router_with_list(get(list))
 }
 
 /// `GET /api/v1/tasks?done=…&sort=…`.

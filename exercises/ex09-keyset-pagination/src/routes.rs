@@ -6,14 +6,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use ex03_repository::{
-    caller::Caller,
-    routes::{tasks::delete, users},
-};
-use ex06_due_date::{
-    api::Task,
-    routes::{create, get_task, update},
-};
+use ex03_repository::caller::Caller;
+use ex06_due_date::{api::Task, routes::router_with_list};
 use ex08_pagination::routes::offset_page;
 use sea_orm::DatabaseConnection;
 use shared::{ApiError, AppState, extract::ValidQuery};
@@ -24,12 +18,7 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    users::router()
-        .route("/api/v1/tasks", get(list).post(create))
-        .route(
-            "/api/v1/tasks/{id}",
-            get(get_task).patch(update).delete(delete),
-        )
+    router_with_list(get(list))
 }
 
 /// `GET /api/v1/tasks`: by key with `cursor`, by offset without.
