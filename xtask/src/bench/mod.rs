@@ -134,7 +134,7 @@ async fn measure(
             .send()
             .await?;
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        reply.expect(200).map_err(|f| anyhow!("{f}"))?;
+        reply.expect(200)?;
         let logged = app
             .wait_for_log(std::time::Duration::from_secs(5), |line| {
                 line.raw.contains(&request_id)
