@@ -314,17 +314,21 @@ async fn cursor_stable_under_inserts(ctx: Ctx) -> Outcome {
     Ok(())
 }
 
+/// A real cursor to tamper with: the `nextCursor` of the first page of one.
+async fn second_page_cursor(app: &RunningApp, user: Uuid) -> Result<String, Failure> {
+    app.get("/api/v1/tasks?cursor=&limit=1")
+        .user(user)
+        .send()
+        .await?
+        .str_at("/meta/nextCursor")
+}
+
 /// `cursor` with `offset`, or with a sort other than `created_at`, is 400 `INVALID_QUERY`.
 async fn cursor_with_offset_rejected(ctx: Ctx) -> Outcome {
     let app = ctx.app().start().await?;
     let user = new_user(&app, "mixer").await?;
     new_tasks(&app, user, 3, |i| json!({"title": format!("mixed {i}")})).await?;
-    let next = app
-        .get("/api/v1/tasks?cursor=&limit=1")
-        .user(user)
-        .send()
-        .await?
-        .str_at("/meta/nextCursor")?;
+    let next = second_page_cursor(&app, user).await?;
     for query in [
         "cursor=&offset=0".to_owned(),
         format!("cursor={next}&offset=10"),
@@ -349,12 +353,7 @@ async fn damaged_cursor_rejected(ctx: Ctx) -> Outcome {
     let app = ctx.app().start().await?;
     let user = new_user(&app, "damage").await?;
     new_tasks(&app, user, 3, |i| json!({"title": format!("damaged {i}")})).await?;
-    let next = app
-        .get("/api/v1/tasks?cursor=&limit=1")
-        .user(user)
-        .send()
-        .await?
-        .str_at("/meta/nextCursor")?;
+    let next = second_page_cursor(&app, user).await?;
     let truncated = next[..next.len() / 2].to_owned();
     let extended = format!("{next}AAAA");
     let garbage = "not-a-cursor".to_owned();
