@@ -26,6 +26,7 @@ pub fn checks() -> Vec<Check> {
             .only(Backend::Sqlite)
             .timeout_secs(400),
         check!(sqlite_pragmas, 3).only(Backend::Sqlite),
+        check!(shutdown_cuts_off_stuck_writes, 3),
     ]
 }
 
@@ -377,6 +378,20 @@ async fn validation(ctx: Ctx) -> Outcome {
             vec!["colour", "done", "title"],
         ),
         (
+            "out_of_range",
+            tasks().body("application/json", r#"{"title": 1e400}"#),
+            422,
+            "VALIDATION_FAILED",
+            vec!["title"],
+        ),
+        (
+            "out_of_range_done",
+            tasks().body("application/json", r#"{"title": "x", "done": -1e400}"#),
+            422,
+            "VALIDATION_FAILED",
+            vec!["done"],
+        ),
+        (
             "patch_type",
             app.patch(&task_path)
                 .user(user)
@@ -653,4 +668,105 @@ async fn sqlite_pragmas(ctx: Ctx) -> Outcome {
     );
     db.close().await;
     Ok(())
+}
+
+/// `SHUTDOWN_TIMEOUT_MS` bounds the drain even when requests are stuck inside
+/// the database: with three creates waiting on a write lock another
+/// connection holds, SIGTERM ends the process within the drain time plus
+/// slack, with exit status 1 and a log line that counts the three cut off.
+async fn shutdown_cuts_off_stuck_writes(ctx: Ctx) -> Outcome {
+    const STUCK: usize = 3;
+    const DRAIN_MS: u64 = 500;
+    const EXIT_WITHIN: Duration = Duration::from_millis(3_500);
+    let mut app = ctx
+        .app()
+        .env("SHUTDOWN_TIMEOUT_MS", DRAIN_MS.to_string())
+        .start()
+        .await?;
+    let user = new_user(&app, "stuck").await?;
+    let db = ctx.database().await?.inspect().await?;
+    let lock = db.block_writes("tasks").await?;
+    let request_ids: Vec<String> = (0..STUCK).map(|i| format!("check-stuck-{i}")).collect();
+    let _creates: Vec<_> = request_ids
+        .iter()
+        .map(|id| {
+            tokio::spawn(
+                app.post("/api/v1/tasks")
+                    .user(user)
+                    .header("x-request-id", id)
+                    .json(&json!({"title": format!("stuck {id}")}))
+                    .send(),
+            )
+        })
+        .collect();
+    // Each create has looked its caller up (the statement is logged) and
+    // meets the lock next: give the inserts a moment to start waiting.
+    for id in &request_ids {
+        app.wait_for_log(Duration::from_secs(5), |line| {
+            line.raw.contains(id.as_str())
+                && line
+                    .statement()
+                    .is_some_and(|sql| sql.to_lowercase().contains("users"))
+        })
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signalled = app.logs.len();
+    let started = Instant::now();
+    app.terminate();
+    while !app.has_exited() && started.elapsed() < EXIT_WITHIN {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let exited_in_time = app.has_exited();
+    let waited = started.elapsed();
+    lock.rollback().await?;
+    db.close().await;
+    let stopped = app.stop().await?;
+    ensure!(
+        exited_in_time,
+        "with SHUTDOWN_TIMEOUT_MS={DRAIN_MS} and {STUCK} creates waiting on a lock, the process \
+         was still running {waited:?} after SIGTERM (it exited {:?} after the lock was freed); \
+         last output:\n{}",
+        stopped.elapsed,
+        stopped.logs.tail(8)
+    );
+    expect_eq(
+        "exit status when the drain time passed with requests cut off",
+        Some(1),
+        stopped.code,
+    )?;
+    let counted = stopped
+        .logs
+        .since(signalled)
+        .iter()
+        .any(|line| counts_cut_off(line, STUCK))
+        || stopped
+            .logs
+            .stderr()
+            .iter()
+            .any(|line| says_cut_off(line, STUCK));
+    ensure!(
+        counted,
+        "no log line after SIGTERM says that {STUCK} requests were cut off; last output:\n{}",
+        stopped.logs.tail(8)
+    );
+    Ok(())
+}
+
+/// A log event that counts `n` requests cut off: a field whose name mentions
+/// `cut` holding `n`, or a message that says so in words.
+fn counts_cut_off(line: &crate::harness::logs::LogLine, n: usize) -> bool {
+    line.fields().iter().any(|(key, value)| {
+        (key.to_lowercase().contains("cut") && value.as_u64() == Some(n as u64))
+            || value.as_str().is_some_and(|text| says_cut_off(text, n))
+    })
+}
+
+/// Text such as `3 request(s) cut off`.
+fn says_cut_off(text: &str, n: usize) -> bool {
+    let text = text.to_lowercase();
+    text.contains("cut")
+        && text
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|word| word == n.to_string())
 }

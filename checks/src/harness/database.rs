@@ -258,6 +258,20 @@ impl Inspector {
             .await?)
     }
 
+    /// A transaction that keeps every other connection from writing `table`
+    /// until it ends: SQLite's write lock on the whole database (`BEGIN
+    /// IMMEDIATE`), PostgreSQL's `LOCK TABLE … IN EXCLUSIVE MODE` (reads pass).
+    pub async fn block_writes(&self, table: &str) -> Result<DatabaseTransaction, Failure> {
+        if self.backend == Backend::Sqlite {
+            return self.begin_immediate().await;
+        }
+        let transaction = self.db.begin().await?;
+        transaction
+            .execute_unprepared(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
+            .await?;
+        Ok(transaction)
+    }
+
     pub async fn execute(
         &self,
         sql: &str,
