@@ -2,7 +2,7 @@
 //! run the lesson's own command. A lesson supplies only what it adds, through
 //! [`Lesson`].
 
-use std::{future::Future, process::ExitCode, sync::Arc};
+use std::{future::Future, process::ExitCode, sync::Arc, time::Duration};
 
 use axum::Router;
 use clap::{CommandFactory, FromArgMatches, Subcommand, error::ErrorKind};
@@ -14,7 +14,8 @@ use crate::{
     config::{self, Config},
     db::{self, ConnectError, Purpose},
     logging, migrate, probes,
-    server::{AppState, Application, ShutdownTimedOut, log_panics, stop_signal},
+    server::{Application, ShutdownTimedOut, log_panics, stop_signal},
+    state::AppState,
 };
 
 /// What one lesson adds to the shared application.
@@ -115,7 +116,13 @@ pub fn main<L: Lesson>() -> ExitCode {
         .enable_all()
         .build()
         .map_err(Failure::Runtime)
-        .and_then(|runtime| runtime.block_on(run::<L>(cli)));
+        .and_then(|runtime| {
+            let outcome = runtime.block_on(run::<L>(cli));
+            // Requests cut off at shutdown may still wait inside the database:
+            // the process ends without waiting for them.
+            runtime.shutdown_timeout(Duration::from_millis(100));
+            outcome
+        });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -191,11 +198,12 @@ async fn serve<L: Lesson>(config: Config) -> Result<(), Failure> {
         .map_err(|source| Failure::Listen { addr, source })?;
     tracing::info!(addr = %bound, "listening");
 
-    let served = app.serve_until(stop_signal()).await;
-    if let Err(err) = db.close().await {
-        tracing::warn!(error = %err, "closing the pool failed");
-    }
-    served?;
+    let close = async {
+        if let Err(err) = db.close().await {
+            tracing::warn!(error = %err, "closing the pool failed");
+        }
+    };
+    app.serve_until(stop_signal(), close).await?;
     tracing::info!("shutdown complete");
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::{ffi::OsStr, net::IpAddr, time::Duration};
 use clap::{Arg, ArgAction, Args, Command, ValueEnum, builder::TypedValueParser, error::ErrorKind};
 use tracing_subscriber::EnvFilter;
 
-use crate::db::DatabaseUrl;
+use crate::database_url::DatabaseUrl;
 
 /// The settings shared by every subcommand of every lesson.
 #[derive(Debug, Clone, Args)]

@@ -182,11 +182,7 @@ struct Body<'a> {
 
 /// Middleware: writes the envelope of any [`ApiError`] answer, with the request id.
 pub async fn render(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get(crate::server::REQUEST_ID)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    let request_id = crate::request_id::of(&request).map(str::to_owned);
     let response = next.run(request).await;
     let Some(error) = response.extensions().get::<ApiError>().cloned() else {
         return response;

@@ -19,7 +19,7 @@ use axum::{
 };
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
-use crate::{error::ApiError, server::AppState};
+use crate::{error::ApiError, state::AppState};
 
 /// The longest delay a fault header may ask for.
 const MAX_DELAY_MS: u64 = 30_000;

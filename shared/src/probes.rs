@@ -7,7 +7,7 @@ use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
-use crate::{db, server::AppState};
+use crate::{db, state::AppState};
 
 /// `/health`, `/healthz`, `/ready` and `/readyz`.
 pub fn router() -> Router<AppState> {

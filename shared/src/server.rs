@@ -18,42 +18,25 @@ use std::{
 
 use axum::{
     Router,
-    extract::{FromRef, MatchedPath, Request},
-    http::{HeaderName, HeaderValue},
+    extract::{MatchedPath, Request},
     middleware::{self, Next},
     response::Response,
 };
-use sea_orm::DatabaseConnection;
-use tokio::{net::TcpListener, sync::Notify};
+use tokio::{net::TcpListener, sync::Notify, time::Instant};
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
 use tracing::Span;
 
 use crate::{
-    config::Config,
     error::{self, ApiError, ErrorCode},
     faults,
+    request_id::{self, NewRequestId, REQUEST_ID},
+    state::AppState,
 };
-
-/// The request id header, read from clients and set on every answer.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub config: Arc<Config>,
-}
-
-impl FromRef<AppState> for DatabaseConnection {
-    fn from_ref(state: &AppState) -> Self {
-        state.db.clone()
-    }
-}
 
 /// Requests being handled right now; shutdown reports those it had to cut off.
 #[derive(Clone, Default)]
@@ -83,7 +66,7 @@ pub fn router(routes: Router<AppState>, state: AppState, in_flight: InFlight) ->
         .layer(middleware::from_fn(move |request, next| {
             in_flight.clone().track(request, next)
         }))
-        .layer(middleware::from_fn(drop_invalid_request_id))
+        .layer(middleware::from_fn(request_id::drop_invalid))
         .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -111,41 +94,9 @@ pub fn router(routes: Router<AppState>, state: AppState, in_flight: InFlight) ->
         .with_state(state)
 }
 
-/// A client's request id is kept only if it is 1..=128 visible ASCII characters.
-fn is_valid_request_id(value: &HeaderValue) -> bool {
-    (1..=128).contains(&value.len()) && value.as_bytes().iter().all(|b| b.is_ascii_graphic())
-}
-
-async fn drop_invalid_request_id(mut request: Request, next: Next) -> Response {
-    if request
-        .headers()
-        .get(REQUEST_ID)
-        .is_some_and(|id| !is_valid_request_id(id))
-    {
-        request.headers_mut().remove(REQUEST_ID);
-    }
-    next.run(request).await
-}
-
-/// New request ids are UUIDs v7, like every other id here.
-#[derive(Clone, Copy)]
-struct NewRequestId;
-
-impl MakeRequestId for NewRequestId {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
-            .ok()
-            .map(RequestId::new)
-    }
-}
-
 /// Every line logged while a request is handled carries these fields.
 fn request_span(request: &Request) -> Span {
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|id| id.to_str().ok())
-        .unwrap_or_default();
+    let request_id = request_id::of(request).unwrap_or_default();
     let path = request
         .extensions()
         .get::<MatchedPath>()
@@ -208,11 +159,15 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `stop` resolves, then stops accepting and lets in-flight
-    /// requests finish for at most `SHUTDOWN_TIMEOUT_MS`.
+    /// Serves until `stop` resolves, then stops accepting, lets in-flight
+    /// requests finish and runs `close` (the pool's), all within
+    /// `SHUTDOWN_TIMEOUT_MS`. Past it, whatever still runs is cut off, even a
+    /// request parked inside the database: the process must not outlive its
+    /// drain time.
     pub async fn serve_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
+        close: impl Future<Output = ()> + Send,
     ) -> Result<(), ShutdownTimedOut> {
         let stopping = Arc::new(Notify::new());
         let announce = stopping.clone();
@@ -221,21 +176,30 @@ impl Application {
             tracing::info!("shutting down: no new connections, draining in-flight requests");
             announce.notify_one();
         });
+        let drain_then_close = async {
+            if let Err(err) = server.await {
+                tracing::error!(error = %err, "server error");
+            }
+            close.await;
+        };
         let deadline = async {
             stopping.notified().await;
-            tokio::time::sleep(self.shutdown_timeout).await;
+            tokio::time::sleep_until(Instant::now() + self.shutdown_timeout).await;
         };
         tokio::select! {
-            served = server => {
-                if let Err(err) = served {
-                    tracing::error!(error = %err, "server error");
-                }
-                Ok(())
+            () = drain_then_close => Ok(()),
+            () = deadline => {
+                let timed_out = ShutdownTimedOut {
+                    waited_ms: self.shutdown_timeout.as_millis(),
+                    cut_off: self.in_flight.count(),
+                };
+                tracing::warn!(
+                    cut_off = timed_out.cut_off,
+                    waited_ms = timed_out.waited_ms as u64,
+                    "shutdown timed out: in-flight requests cut off",
+                );
+                Err(timed_out)
             }
-            () = deadline => Err(ShutdownTimedOut {
-                waited_ms: self.shutdown_timeout.as_millis(),
-                cut_off: self.in_flight.count(),
-            }),
         }
     }
 }
@@ -259,20 +223,5 @@ pub async fn stop_signal() {
     tokio::select! {
         () = interrupt => tracing::info!(signal = "SIGINT", "stop requested"),
         () = terminate => tracing::info!(signal = "SIGTERM", "stop requested"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_ids_are_visible_ascii_up_to_128() {
-        let ok = |s: &str| is_valid_request_id(&HeaderValue::from_str(s).unwrap());
-        assert!(ok("abc-123"));
-        assert!(ok(&"x".repeat(128)));
-        assert!(!ok(&"x".repeat(129)));
-        assert!(!ok("has space"));
-        assert!(!ok(""));
     }
 }
