@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use axum::{
     body::{Body, Bytes},
     extract::{FromRequest, Request},
@@ -5,7 +7,7 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value, value::RawValue};
 
 use super::{Validate, describe, field_of, rejection};
 use crate::error::{ApiError, ErrorCode, FieldError};
@@ -45,25 +47,48 @@ where
                 "send the body as Content-Type: application/json",
             ));
         }
-        let value: Value = serde_json::from_slice(&bytes)
+        let value: Box<RawValue> = serde_json::from_slice(&bytes)
             .map_err(|_| ApiError::new(ErrorCode::MalformedJson, "the body is not valid JSON"))?;
-        let Value::Object(object) = value else {
+        let Ok(fields) = serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(value.get())
+        else {
             return Err(invalid(vec![FieldError::new(
                 "body",
                 "must be a JSON object",
             )]));
         };
-        parse_object(object).map(ValidJson).map_err(invalid)
+        let (object, out_of_range) = values_in_range(fields);
+        parse_object(object, out_of_range)
+            .map(ValidJson)
+            .map_err(invalid)
     }
+}
+
+/// Each field's value, and a problem for each field holding a number that no
+/// Rust number can hold (`1e400`): well-formed JSON, so 422, not 400. Read
+/// as raw text first, the syntax is checked without converting numbers.
+fn values_in_range(
+    fields: BTreeMap<String, Box<RawValue>>,
+) -> (Map<String, Value>, Vec<FieldError>) {
+    let mut object = Map::new();
+    let mut problems = Vec::new();
+    for (field, raw) in fields {
+        match serde_json::from_str::<Value>(raw.get()) {
+            Ok(value) => {
+                object.insert(field, value);
+            }
+            Err(_) => problems.push(FieldError::new(field, "holds a number out of range")),
+        }
+    }
+    (object, problems)
 }
 
 /// Deserializes `T`, collecting a detail for every field at fault: a key of the
 /// wrong type or unknown is recorded and removed, and the rest tried again, so
 /// one answer names them all; then the value's own rules are checked.
 fn parse_object<T: DeserializeOwned + Validate>(
-    mut object: serde_json::Map<String, Value>,
+    mut object: Map<String, Value>,
+    mut problems: Vec<FieldError>,
 ) -> Result<T, Vec<FieldError>> {
-    let mut problems: Vec<FieldError> = Vec::new();
     let parsed = loop {
         match serde_path_to_error::deserialize::<_, T>(Value::Object(object.clone())) {
             Ok(parsed) => break Some(parsed),
@@ -202,7 +227,7 @@ mod tests {
         let Value::Object(object) = serde_json::from_str(json).unwrap() else {
             panic!()
         };
-        match parse_object::<Sample>(object) {
+        match parse_object::<Sample>(object, Vec::new()) {
             Ok(_) => vec![],
             Err(problems) => problems.into_iter().map(|p| p.field).collect(),
         }
@@ -218,6 +243,18 @@ mod tests {
         );
         assert_eq!(fields(r#"{"title":" ","done":"x"}"#), ["done", "title"]);
         assert_eq!(fields(r#"{"title":null}"#), ["title"]);
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_named_not_malformed() {
+        let fields: BTreeMap<String, Box<RawValue>> =
+            serde_json::from_str(r#"{"title": "x", "done": -1e400}"#).unwrap();
+        let (object, problems) = values_in_range(fields);
+        assert_eq!(object.keys().collect::<Vec<_>>(), ["title"]);
+        assert_eq!(
+            problems,
+            [FieldError::new("done", "holds a number out of range")]
+        );
     }
 
     #[test]
