@@ -1,15 +1,17 @@
-//! What the API reads and writes. Rows become camelCase JSON here; bodies and
+//! What requests carry and what the API answers besides task rows: bodies and
 //! query strings are parsed and validated here, before any repository runs.
+
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::{
     FieldError,
-    extract::{Problems, Validate, non_null},
+    extract::{FromQuery, Problems, QueryParams, Validate, non_null},
 };
 use uuid::Uuid;
 
-use crate::entity::{task, user};
+use crate::entity::user;
 
 /// A user as the API shows it: never the password or its hash.
 #[derive(Debug, Clone, Serialize)]
@@ -28,33 +30,6 @@ impl From<user::Model> for User {
         Self {
             id: row.id,
             email: row.email,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-/// A task as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Task {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub title: String,
-    pub done: bool,
-    #[serde(serialize_with = "shared::time::serialize")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "shared::time::serialize")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<task::Model> for Task {
-    fn from(row: task::Model) -> Self {
-        Self {
-            id: row.id,
-            user_id: row.user_id,
-            title: row.title,
-            done: row.done,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -123,60 +98,72 @@ fn looks_like_email(email: &str) -> bool {
         && !email.chars().any(char::is_whitespace)
 }
 
-/// `title` is 1..=200 characters (not bytes) and not blank.
-pub fn check_title(problems: &mut Problems, title: &str) {
-    problems.check(
-        (1..=200).contains(&title.chars().count()) && !title.trim().is_empty(),
-        "title",
-        "must be 1 to 200 characters and not blank",
-    );
+/// A task title: 1 to 200 characters (characters, not bytes), not blank. A
+/// body with any other title does not parse, so no handler ever holds one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Title(String);
+
+impl TryFrom<String> for Title {
+    type Error = &'static str;
+
+    fn try_from(title: String) -> Result<Self, Self::Error> {
+        if (1..=200).contains(&title.chars().count()) && !title.trim().is_empty() {
+            Ok(Self(title))
+        } else {
+            Err("must be 1 to 200 characters and not blank")
+        }
+    }
+}
+
+impl fmt::Display for Title {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// `POST /api/v1/tasks`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
-    pub title: String,
+    pub title: Title,
     #[serde(default, deserialize_with = "non_null")]
     pub done: Option<bool>,
 }
 
-impl Validate for NewTask {
-    fn validate(&self) -> Result<(), Vec<FieldError>> {
-        let mut problems = Problems::default();
-        check_title(&mut problems, &self.title);
-        problems.finish()
-    }
-}
+impl Validate for NewTask {}
 
 /// `PATCH /api/v1/tasks/{id}`: only the fields given change.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
     #[serde(default, deserialize_with = "non_null")]
-    pub title: Option<String>,
+    pub title: Option<Title>,
     #[serde(default, deserialize_with = "non_null")]
     pub done: Option<bool>,
 }
 
-impl Validate for TaskPatch {
-    fn validate(&self) -> Result<(), Vec<FieldError>> {
-        let mut problems = Problems::default();
-        if let Some(title) = &self.title {
-            check_title(&mut problems, title);
-        }
-        problems.finish()
+impl TaskPatch {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.done.is_none()
     }
 }
 
-/// The query string of `GET /api/v1/tasks`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl Validate for TaskPatch {}
+
+/// The query string of `GET /api/v1/tasks`: `done=true|false`.
+#[derive(Debug, Default)]
 pub struct TaskFilter {
     pub done: Option<bool>,
 }
 
-impl Validate for TaskFilter {}
+impl FromQuery for TaskFilter {
+    fn from_query(query: &mut QueryParams) -> Self {
+        Self {
+            done: query.take("done"),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -196,11 +183,7 @@ mod tests {
 
     #[test]
     fn titles_count_characters_not_bytes() {
-        let ok = |title: &str| {
-            let mut problems = Problems::default();
-            check_title(&mut problems, title);
-            problems.finish().is_ok()
-        };
+        let ok = |title: &str| Title::try_from(title.to_owned()).is_ok();
         assert!(ok(&"é".repeat(200)));
         assert!(!ok(&"é".repeat(201)));
         assert!(!ok("   "));

@@ -2,7 +2,6 @@
 //! after authentication). Missing, malformed or unknown: 401.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
-use sea_orm::{DbErr, SqlErr};
 use shared::{ApiError, AppState, ErrorCode};
 use uuid::Uuid;
 
@@ -29,21 +28,13 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|value| Uuid::try_parse(value.trim()).ok())
             .ok_or_else(|| unauthenticated("X-User-Id is not a user id"))?;
         if !users::exists(&state.db, id).await? {
-            return Err(no_such_user());
+            return Err(unknown());
         }
         Ok(Self { id })
     }
 }
 
-fn no_such_user() -> ApiError {
+/// 401: `X-User-Id` names no user (also when the user went away mid-request).
+pub fn unknown() -> ApiError {
     ApiError::new(ErrorCode::Unauthenticated, "X-User-Id names no user")
-}
-
-/// A write naming the caller fails its foreign key if the user was deleted
-/// after [`Caller`] found it: that is still 401, not a server error.
-pub fn vanished_or(err: DbErr) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::ForeignKeyConstraintViolation(_)) => no_such_user(),
-        _ => err.into(),
-    }
 }

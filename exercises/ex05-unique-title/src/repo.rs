@@ -1,44 +1,42 @@
-//! Task writes that can collide with another task of the same title.
+//! Lesson 4's task repository, with the two writes that can collide with
+//! another task of the same title.
 //!
 //! There is no "does this title exist?" query before the write: two requests
 //! could both see "no" and both insert. The unique index `(user_id, title)`
 //! refuses the second insert atomically, and its violation is the answer.
 
-use ex03_repository::{
-    api::{NewTask, TaskPatch},
-    caller,
-    entity::task,
-    repo::tasks,
-};
-use sea_orm::{ConnectionTrait, DbErr, SqlErr, prelude::Uuid};
-use shared::{ApiError, ErrorCode};
+pub use ex04_seeds::prelude::tasks::*;
 
-/// A task write failed because the caller already has a task with that title.
+use ex04_seeds::prelude::{NewTask, TaskPatch, task, tasks as previous};
+use sea_orm::{ConnectionTrait, DbErr, SqlErr};
+use uuid::Uuid;
+
+/// Why a task write failed, now also because of its title.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("the caller already has a task with this title")]
+    #[error("the owner already has a task with this title")]
     DuplicateTitle,
     #[error(transparent)]
-    Database(#[from] DbErr),
+    Other(previous::WriteError),
 }
 
-impl From<WriteError> for ApiError {
-    fn from(err: WriteError) -> Self {
+/// A unique violation on a task write can only be the title index.
+impl From<previous::WriteError> for WriteError {
+    fn from(err: previous::WriteError) -> Self {
         match err {
-            WriteError::DuplicateTitle => ApiError::new(
-                ErrorCode::DuplicateTitle,
-                "you already have a task with this title",
-            ),
-            WriteError::Database(err) => caller::vanished_or(err),
+            previous::WriteError::Database(err)
+                if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+            {
+                Self::DuplicateTitle
+            }
+            other => Self::Other(other),
         }
     }
 }
 
-/// A unique violation on a task write can only be the title index.
-pub fn classify(err: DbErr) -> WriteError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => WriteError::DuplicateTitle,
-        _ => WriteError::Database(err),
+impl From<DbErr> for WriteError {
+    fn from(err: DbErr) -> Self {
+        previous::WriteError::from(err).into()
     }
 }
 
@@ -47,7 +45,7 @@ pub async fn create(
     owner: Uuid,
     new: &NewTask,
 ) -> Result<task::Model, WriteError> {
-    tasks::create(db, owner, new).await.map_err(classify)
+    Ok(previous::create(db, owner, new).await?)
 }
 
 pub async fn update(
@@ -56,5 +54,5 @@ pub async fn update(
     id: Uuid,
     patch: &TaskPatch,
 ) -> Result<Option<task::Model>, WriteError> {
-    tasks::update(db, owner, id, patch).await.map_err(classify)
+    Ok(previous::update(db, owner, id, patch).await?)
 }

@@ -1,54 +1,69 @@
-//! Lesson 3's routes, with create and update answering 409 `DUPLICATE_TITLE`.
+//! Lesson 5's API: lesson 3's, with create and update answering 409
+//! `DUPLICATE_TITLE`.
 
-use axum::{Json, Router, extract::State, routing::get};
-use ex03_repository::{
-    api::{NewTask, Task, TaskPatch},
-    caller::Caller,
-    routes::{
-        tasks::{delete, get_task, list, not_found},
-        users,
-    },
+use axum::{
+    Json, Router,
+    extract::State,
+    routing::{get, post},
+};
+use ex04_seeds::prelude::{
+    Caller, NewTask, TaskPatch, create_user, delete_task, get_task, get_user, list_tasks, location,
+    not_found, task, task::Entity as Tasks,
 };
 use sea_orm::DatabaseConnection;
 use shared::{
-    ApiError, AppState,
+    ApiError, AppState, ErrorCode,
     extract::{PathId, ValidJson},
     response::Created,
 };
 
-use crate::repo;
+use crate::repo::{self as tasks, WriteError};
 
 pub fn router() -> Router<AppState> {
-    users::router()
-        .route("/api/v1/tasks", get(list).post(create))
+    Router::new()
+        .route("/api/v1/users", post(create_user))
+        .route("/api/v1/users/{id}", get(get_user))
+        .route("/api/v1/tasks", get(list_tasks::<Tasks>).post(create_task))
         .route(
             "/api/v1/tasks/{id}",
-            get(get_task).patch(update).delete(delete),
+            get(get_task::<Tasks>)
+                .patch(update_task)
+                .delete(delete_task::<Tasks>),
         )
 }
 
+/// How a failed task write is answered: a taken title is 409.
+impl From<WriteError> for ApiError {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::DuplicateTitle => ApiError::new(
+                ErrorCode::DuplicateTitle,
+                "you already have a task with this title",
+            ),
+            WriteError::Other(err) => err.into(),
+        }
+    }
+}
+
 /// `POST /api/v1/tasks`: 409 if the caller already has the title.
-pub async fn create(
+pub async fn create_task(
     State(db): State<DatabaseConnection>,
     caller: Caller,
     ValidJson(new): ValidJson<NewTask>,
-) -> Result<Created<Task>, ApiError> {
-    let task = repo::create(&db, caller.id, &new).await?;
-    Ok(Created::at(
-        format!("/api/v1/tasks/{}", task.id),
-        task.into(),
-    ))
+) -> Result<Created<task::Model>, ApiError> {
+    let task = tasks::create(&db, caller.id, &new).await?;
+    Ok(Created::at(location(task.id), task))
 }
 
 /// `PATCH /api/v1/tasks/{id}`: 409 if the new title is taken.
-pub async fn update(
+pub async fn update_task(
     State(db): State<DatabaseConnection>,
     caller: Caller,
     id: PathId,
     ValidJson(patch): ValidJson<TaskPatch>,
-) -> Result<Json<Task>, ApiError> {
-    let task = repo::update(&db, caller.id, id.uuid()?, &patch)
+) -> Result<Json<task::Model>, ApiError> {
+    let task = tasks::update(&db, caller.id, id.uuid()?, &patch)
         .await?
         .ok_or_else(not_found)?;
-    Ok(Json(task.into()))
+    Ok(Json(task))
 }

@@ -1,17 +1,11 @@
-//! Tasks in the API from lesson 6 on: `dueDate` is a date or `null`.
+//! Task bodies from lesson 6 on: `dueDate` is a date or `null`.
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use ex03_repository::api::check_title;
-use serde::{Deserialize, Deserializer, Serialize, de};
-use shared::{
-    FieldError,
-    extract::{Problems, Validate, non_null, nullable},
-};
-use uuid::Uuid;
-
-use crate::entity::task;
+use chrono::NaiveDate;
+use ex05_unique_title::prelude::Title;
+use serde::{Deserialize, Deserializer, de};
+use shared::extract::{Validate, non_null, nullable};
 
 /// A due date as the API accepts it: exactly `YYYY-MM-DD`, a real calendar
 /// date, from 1970-01-01 to 9999-12-31. (chrono alone would also take `2026-2-3`.)
@@ -57,53 +51,18 @@ impl<'de> Deserialize<'de> for DueDate {
     }
 }
 
-/// A task as the API shows it from lesson 6 on.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Task {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub title: String,
-    pub done: bool,
-    pub due_date: Option<NaiveDate>,
-    #[serde(serialize_with = "shared::time::serialize")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "shared::time::serialize")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<task::Model> for Task {
-    fn from(row: task::Model) -> Self {
-        Self {
-            id: row.id,
-            user_id: row.user_id,
-            title: row.title,
-            done: row.done,
-            due_date: row.due_date,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
 /// `POST /api/v1/tasks`: `dueDate` may be left out or `null`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewTask {
-    pub title: String,
+    pub title: Title,
     #[serde(default, deserialize_with = "non_null")]
     pub done: Option<bool>,
     #[serde(default)]
     pub due_date: Option<DueDate>,
 }
 
-impl Validate for NewTask {
-    fn validate(&self) -> Result<(), Vec<FieldError>> {
-        let mut problems = Problems::default();
-        check_title(&mut problems, &self.title);
-        problems.finish()
-    }
-}
+impl Validate for NewTask {}
 
 /// `PATCH /api/v1/tasks/{id}`: `"dueDate": null` clears the date, leaving it
 /// out keeps it.
@@ -111,7 +70,7 @@ impl Validate for NewTask {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TaskPatch {
     #[serde(default, deserialize_with = "non_null")]
-    pub title: Option<String>,
+    pub title: Option<Title>,
     #[serde(default, deserialize_with = "non_null")]
     pub done: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
@@ -124,15 +83,7 @@ impl TaskPatch {
     }
 }
 
-impl Validate for TaskPatch {
-    fn validate(&self) -> Result<(), Vec<FieldError>> {
-        let mut problems = Problems::default();
-        if let Some(title) = &self.title {
-            check_title(&mut problems, title);
-        }
-        problems.finish()
-    }
-}
+impl Validate for TaskPatch {}
 
 #[cfg(test)]
 mod tests {

@@ -1,86 +1,59 @@
-//! The task routes with `dueDate`; users and delete are lesson 3's.
+//! Lesson 6's API: lesson 5's, over the task table with `due_date`, and
+//! create and update that accept `dueDate`.
 
 use axum::{
     Json, Router,
     extract::State,
-    routing::{MethodRouter, get},
+    routing::{get, post},
 };
-use ex03_repository::{
-    api::{Data, TaskFilter},
-    caller::Caller,
-    routes::{
-        tasks::{delete, not_found},
-        users,
-    },
+use ex05_unique_title::prelude::{
+    Caller, create_user, delete_task, get_task, get_user, list_tasks, location, not_found,
 };
 use sea_orm::DatabaseConnection;
 use shared::{
     ApiError, AppState,
-    extract::{PathId, ValidJson, ValidQuery},
+    extract::{PathId, ValidJson},
     response::Created,
 };
 
 use crate::{
-    api::{NewTask, Task, TaskPatch},
-    repo,
+    api::{NewTask, TaskPatch},
+    entity::{task, task::Entity as Tasks},
+    repo as tasks,
 };
 
 pub fn router() -> Router<AppState> {
-    router_with_list(get(list))
-}
-
-/// These routes with another `GET /api/v1/tasks`: lessons 7 to 9 change only the list.
-pub fn router_with_list(list: MethodRouter<AppState>) -> Router<AppState> {
-    users::router()
-        .route("/api/v1/tasks", list.post(create))
+    Router::new()
+        .route("/api/v1/users", post(create_user))
+        .route("/api/v1/users/{id}", get(get_user))
+        .route("/api/v1/tasks", get(list_tasks::<Tasks>).post(create_task))
         .route(
             "/api/v1/tasks/{id}",
-            get(get_task).patch(update).delete(delete),
+            get(get_task::<Tasks>)
+                .patch(update_task)
+                .delete(delete_task::<Tasks>),
         )
 }
 
-pub async fn create(
+/// `POST /api/v1/tasks` with an optional `dueDate`.
+pub async fn create_task(
     State(db): State<DatabaseConnection>,
     caller: Caller,
     ValidJson(new): ValidJson<NewTask>,
-) -> Result<Created<Task>, ApiError> {
-    let task = repo::create(&db, caller.id, &new).await?;
-    Ok(Created::at(
-        format!("/api/v1/tasks/{}", task.id),
-        task.into(),
-    ))
+) -> Result<Created<task::Model>, ApiError> {
+    let task = tasks::create(&db, caller.id, &new).await?;
+    Ok(Created::at(location(task.id), task))
 }
 
-pub async fn list(
-    State(db): State<DatabaseConnection>,
-    caller: Caller,
-    ValidQuery(filter): ValidQuery<TaskFilter>,
-) -> Result<Json<Data<Task>>, ApiError> {
-    let rows = repo::list(&db, caller.id, &filter).await?;
-    Ok(Json(Data {
-        data: rows.into_iter().map(Task::from).collect(),
-    }))
-}
-
-pub async fn get_task(
-    State(db): State<DatabaseConnection>,
-    caller: Caller,
-    id: PathId,
-) -> Result<Json<Task>, ApiError> {
-    let task = repo::find(&db, caller.id, id.uuid()?)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(Json(task.into()))
-}
-
-pub async fn update(
+/// `PATCH /api/v1/tasks/{id}`: `"dueDate": null` clears the date.
+pub async fn update_task(
     State(db): State<DatabaseConnection>,
     caller: Caller,
     id: PathId,
     ValidJson(patch): ValidJson<TaskPatch>,
-) -> Result<Json<Task>, ApiError> {
-    let task = repo::update(&db, caller.id, id.uuid()?, &patch)
+) -> Result<Json<task::Model>, ApiError> {
+    let task = tasks::update(&db, caller.id, id.uuid()?, &patch)
         .await?
         .ok_or_else(not_found)?;
-    Ok(Json(task.into()))
+    Ok(Json(task))
 }

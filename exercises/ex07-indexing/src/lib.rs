@@ -2,12 +2,23 @@
 //! around every repository call that lists tasks.
 //!
 //! The index is `migration/src/lesson07_task_list_index.rs`. Only the list
-//! changes; every other route is lesson 6's.
+//! changes; every other handler is lesson 6's.
 
 pub mod api;
 pub mod repo;
 pub mod routes;
 pub mod timing;
+
+/// Lesson 6's prelude, with the sorted list.
+pub mod prelude {
+    pub use crate::{
+        api::{ListQuery, Sort},
+        repo::{self as tasks, HasDueDate},
+        routes::list_tasks,
+        timing::timed,
+    };
+    pub use ex06_due_date::prelude::*;
+}
 
 /// Lesson 7 as a [`shared::Lesson`].
 pub struct Lesson;
@@ -15,7 +26,7 @@ pub struct Lesson;
 impl shared::Lesson for Lesson {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
     type Migrator = migration::UpTo<7>;
-    type Command = ex06_due_date::seed::Command;
+    type Command = ex06_due_date::prelude::SeedCommand;
 
     fn routes() -> axum::Router<shared::AppState> {
         routes::router()

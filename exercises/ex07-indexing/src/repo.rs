@@ -1,51 +1,51 @@
-//! The list query: the caller's tasks, filtered and sorted.
+//! Lesson 6's task repository, with the list sorted and timed.
 
-use ex06_due_date::entity::task;
-use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QueryTrait, Select,
-    prelude::*, sea_query::NullOrdering,
-};
+pub use ex06_due_date::prelude::tasks::*;
+
+use ex06_due_date::prelude::{TaskTable, task};
+use sea_orm::{ConnectionTrait, DbErr, Order, QueryOrder, Select, sea_query::NullOrdering};
+use uuid::Uuid;
 
 use crate::{
     api::{ListQuery, Sort},
     timing::timed,
 };
 
-/// The owner's tasks, with `done` if given: the `WHERE` of every list.
-pub fn owned(owner: Uuid, done: Option<bool>) -> Select<task::Entity> {
-    task::Entity::find()
-        .filter(task::Column::UserId.eq(owner))
-        .apply_if(done, |query, done| {
-            query.filter(task::Column::Done.eq(done))
-        })
+/// A task table with `due_date` (lesson 6 on): what sorting by it needs.
+pub trait HasDueDate: TaskTable {
+    const DUE_DATE: Self::Column;
+}
+
+impl HasDueDate for task::Entity {
+    const DUE_DATE: task::Column = task::Column::DueDate;
 }
 
 /// Orders by the sort key, ties broken by `id` in the same direction, tasks
 /// without a due date last in both directions.
-pub fn sorted(query: Select<task::Entity>, sort: Sort) -> Select<task::Entity> {
+pub fn sorted<T: HasDueDate>(query: Select<T>, sort: Sort) -> Select<T> {
     let (column, order, nullable) = match sort {
-        Sort::CreatedAt => (task::Column::CreatedAt, Order::Asc, false),
-        Sort::CreatedAtDesc => (task::Column::CreatedAt, Order::Desc, false),
-        Sort::DueDate => (task::Column::DueDate, Order::Asc, true),
-        Sort::DueDateDesc => (task::Column::DueDate, Order::Desc, true),
+        Sort::CreatedAt => (T::CREATED_AT, Order::Asc, false),
+        Sort::CreatedAtDesc => (T::CREATED_AT, Order::Desc, false),
+        Sort::DueDate => (T::DUE_DATE, Order::Asc, true),
+        Sort::DueDateDesc => (T::DUE_DATE, Order::Desc, true),
     };
     let query = if nullable {
         query.order_by_with_nulls(column, order.clone(), NullOrdering::Last)
     } else {
         query.order_by(column, order.clone())
     };
-    query.order_by(task::Column::Id, order)
+    query.order_by(T::ID, order)
 }
 
 /// Every task of the owner matching `query`, in its order.
-pub async fn list(
+pub async fn list<T: HasDueDate>(
     db: &impl ConnectionTrait,
     owner: Uuid,
     query: &ListQuery,
-) -> Result<Vec<task::Model>, DbErr> {
+) -> Result<Vec<T::Model>, DbErr> {
     timed(
         "tasks.list",
-        sorted(owned(owner, query.done), query.sort).all(db),
+        sorted(owned::<T>(owner, query.done), query.sort).all(db),
     )
     .await
 }

@@ -1,22 +1,18 @@
-//! The list's query string and answer from lesson 8 on.
+//! The list's query string and answer from lesson 8 on: lesson 7's
+//! parameters, and `limit` and `offset`.
 
-use ex07_indexing::api::Sort;
-use serde::{Deserialize, Serialize};
-use shared::{
-    FieldError,
-    extract::{Problems, Validate},
-};
+use ex07_indexing::prelude::ListQuery as SortedQuery;
+use serde::Serialize;
+use shared::extract::{FromQuery, QueryParams};
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
 
 /// `GET /api/v1/tasks?done=…&sort=…&limit=…&offset=…`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct ListQuery {
-    pub done: Option<bool>,
-    #[serde(default)]
-    pub sort: Sort,
+    /// `done` and `sort`, as lesson 7 reads them.
+    pub sorted: SortedQuery,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -31,15 +27,17 @@ impl ListQuery {
     }
 }
 
-impl Validate for ListQuery {
-    fn validate(&self) -> Result<(), Vec<FieldError>> {
-        let mut problems = Problems::default();
-        problems.check(
-            (1..=MAX_LIMIT).contains(&self.limit()),
-            "limit",
-            "must be from 1 to 100",
-        );
-        problems.finish()
+impl FromQuery for ListQuery {
+    fn from_query(query: &mut QueryParams) -> Self {
+        let parsed = Self {
+            sorted: SortedQuery::from_query(query),
+            limit: query.take("limit"),
+            offset: query.take("offset"),
+        };
+        if !(1..=MAX_LIMIT).contains(&parsed.limit()) {
+            query.reject("limit", "must be from 1 to 100");
+        }
+        parsed
     }
 }
 

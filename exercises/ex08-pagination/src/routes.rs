@@ -1,38 +1,54 @@
-//! Lesson 7's routes with the list paged by offset.
+//! Lesson 8's API: lesson 7's, with the list paged by offset.
 
-use axum::{Json, Router, extract::State, routing::get};
-use ex03_repository::caller::Caller;
-use ex06_due_date::{api::Task, routes::router_with_list};
+use axum::{
+    Json, Router,
+    extract::State,
+    routing::{get, post},
+};
+use ex07_indexing::prelude::{
+    Caller, HasDueDate, create_task, create_user, delete_task, get_task, get_user,
+    task::Entity as Tasks, update_task,
+};
 use sea_orm::DatabaseConnection;
 use shared::{ApiError, AppState, extract::ValidQuery};
+use uuid::Uuid;
 
 use crate::{
     api::{ListQuery, OffsetMeta, Page},
-    repo,
+    repo as tasks,
 };
 
 pub fn router() -> Router<AppState> {
-    router_with_list(get(list))
+    Router::new()
+        .route("/api/v1/users", post(create_user))
+        .route("/api/v1/users/{id}", get(get_user))
+        .route("/api/v1/tasks", get(list_tasks::<Tasks>).post(create_task))
+        .route(
+            "/api/v1/tasks/{id}",
+            get(get_task::<Tasks>)
+                .patch(update_task)
+                .delete(delete_task::<Tasks>),
+        )
 }
 
 /// `GET /api/v1/tasks?…&limit=…&offset=…`.
-pub async fn list(
+pub async fn list_tasks<T: HasDueDate>(
     State(db): State<DatabaseConnection>,
     caller: Caller,
     ValidQuery(query): ValidQuery<ListQuery>,
-) -> Result<Json<Page<Task>>, ApiError> {
-    Ok(Json(offset_page(&db, caller.id, &query).await?))
+) -> Result<Json<Page<T::Model>>, ApiError> {
+    Ok(Json(offset_page::<T>(&db, caller.id, &query).await?))
 }
 
 /// The offset page as the API answers it (lesson 9 keeps it for requests without a cursor).
-pub async fn offset_page(
+pub async fn offset_page<T: HasDueDate>(
     db: &DatabaseConnection,
-    owner: sea_orm::prelude::Uuid,
+    owner: Uuid,
     query: &ListQuery,
-) -> Result<Page<Task>, ApiError> {
-    let (rows, total) = repo::page(db, owner, query).await?;
+) -> Result<Page<T::Model>, ApiError> {
+    let (data, total) = tasks::page::<T>(db, owner, query).await?;
     Ok(Page {
-        data: rows.into_iter().map(Task::from).collect(),
+        data,
         meta: OffsetMeta {
             total,
             limit: query.limit(),

@@ -1,55 +1,37 @@
-//! The list's query string and keyset answer from lesson 9 on.
+//! The list's query string and keyset answer from lesson 9 on: lesson 8's
+//! parameters, and `cursor`.
 
-use ex07_indexing::api::Sort;
-use ex08_pagination::api as offset;
-use serde::{Deserialize, Serialize};
-use shared::{FieldError, extract::Validate};
+use ex08_pagination::prelude::{ListQuery as OffsetQuery, Sort};
+use serde::Serialize;
+use shared::extract::{FromQuery, QueryParams};
 
 use crate::cursor::Cursor;
 
 /// `GET /api/v1/tasks?…&cursor=…`: with `cursor`, a page by key.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct ListQuery {
-    pub done: Option<bool>,
-    #[serde(default)]
-    pub sort: Sort,
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
+    /// The request as lesson 8 reads it; without `cursor`, its page by offset.
+    pub by_offset: OffsetQuery,
     pub cursor: Option<Cursor>,
 }
 
-impl ListQuery {
-    /// The same request as lesson 8 understands it (no cursor).
-    pub fn by_offset(&self) -> offset::ListQuery {
-        offset::ListQuery {
-            done: self.done,
-            sort: self.sort,
-            limit: self.limit,
-            offset: self.offset,
+impl FromQuery for ListQuery {
+    /// Lesson 8's parameters, and a cursor that goes alone (no `offset`) and
+    /// only with the `created_at` order it encodes.
+    fn from_query(query: &mut QueryParams) -> Self {
+        let parsed = Self {
+            by_offset: OffsetQuery::from_query(query),
+            cursor: query.take("cursor"),
+        };
+        if parsed.cursor.is_some() {
+            if parsed.by_offset.offset.is_some() {
+                query.reject("offset", "cannot be combined with cursor");
+            }
+            if parsed.by_offset.sorted.sort != Sort::CreatedAt {
+                query.reject("sort", "must be created_at when paging with cursor");
+            }
         }
-    }
-}
-
-impl Validate for ListQuery {
-    /// Lesson 8's rules, and a cursor only alone (no `offset`) and only for
-    /// the `created_at` order it encodes.
-    fn validate(&self) -> Result<(), Vec<FieldError>> {
-        let mut problems = self.by_offset().validate().err().unwrap_or_default();
-        if self.cursor.is_some() && self.offset.is_some() {
-            problems.push(FieldError::new("offset", "cannot be combined with cursor"));
-        }
-        if self.cursor.is_some() && self.sort != Sort::CreatedAt {
-            problems.push(FieldError::new(
-                "sort",
-                "must be created_at when paging with cursor",
-            ));
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        parsed
     }
 }
 
@@ -69,17 +51,15 @@ pub struct KeysetMeta {
 
 #[cfg(test)]
 mod tests {
+    use shared::extract::ValidQuery;
+
     use super::*;
 
     fn problems(query: &str) -> Vec<String> {
-        let parsed: ListQuery = serde_urlencoded::from_str(query).unwrap();
-        parsed
-            .validate()
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| p.field)
-            .collect()
+        match ValidQuery::<ListQuery>::parse(query) {
+            Ok(_) => Vec::new(),
+            Err(err) => err.details().iter().map(|p| p.field.clone()).collect(),
+        }
     }
 
     #[test]
@@ -89,5 +69,6 @@ mod tests {
         assert_eq!(problems("cursor=&offset=0"), ["offset"]);
         assert_eq!(problems("cursor=&sort=due_date"), ["sort"]);
         assert_eq!(problems("cursor=&limit=0"), ["limit"]);
+        assert_eq!(problems("cursor=abc"), ["cursor"]);
     }
 }

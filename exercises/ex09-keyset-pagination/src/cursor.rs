@@ -1,10 +1,9 @@
 //! The cursor: an opaque, URL-safe encoding of a position `(created_at, id)`.
 
-use std::fmt;
+use std::str::FromStr;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, de};
 use uuid::Uuid;
 
 /// The key of the last row of a page: the next page starts after it.
@@ -47,24 +46,18 @@ impl Position {
     }
 }
 
-impl<'de> Deserialize<'de> for Cursor {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl de::Visitor<'_> for Visitor {
-            type Value = Cursor;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a cursor from nextCursor, or nothing for the first page")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Cursor, E> {
-                if text.is_empty() {
-                    return Ok(Cursor::Start);
-                }
-                Position::decode(text)
-                    .map(Cursor::After)
-                    .ok_or_else(|| E::custom("is not a cursor this API gave out"))
-            }
+/// `cursor=` (empty) is the first page; anything else must be a position
+/// this API gave out.
+impl FromStr for Cursor {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.is_empty() {
+            return Ok(Self::Start);
         }
-        deserializer.deserialize_str(Visitor)
+        Position::decode(text)
+            .map(Self::After)
+            .ok_or("is not a cursor this API gave out")
     }
 }
 

@@ -9,13 +9,24 @@ pub mod cursor;
 pub mod repo;
 pub mod routes;
 
+/// Lesson 8's prelude, with pages by key.
+pub mod prelude {
+    pub use crate::{
+        api::{KeysetMeta, KeysetPage, ListQuery},
+        cursor::{Cursor, Position},
+        repo as tasks,
+        routes::list_tasks,
+    };
+    pub use ex08_pagination::prelude::*;
+}
+
 /// Lesson 9 as a [`shared::Lesson`].
 pub struct Lesson;
 
 impl shared::Lesson for Lesson {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
     type Migrator = migration::UpTo<9>;
-    type Command = ex06_due_date::seed::Command;
+    type Command = ex08_pagination::prelude::SeedCommand;
 
     fn routes() -> axum::Router<shared::AppState> {
         routes::router()

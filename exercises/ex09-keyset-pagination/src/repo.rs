@@ -1,12 +1,14 @@
-//! The keyset page: rows after a position, in `(created_at, id)` order.
+//! Lesson 8's task repository, with the keyset page: rows after a position,
+//! in `(created_at, id)` order.
 
-use ex06_due_date::entity::task;
-use ex07_indexing::{repo::owned, timing::timed};
+pub use ex08_pagination::prelude::tasks::*;
+
+use ex08_pagination::prelude::{TaskTable, timed};
 use sea_orm::{
-    ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect,
-    prelude::*,
-    sea_query::{Expr, ExprTrait},
+    ConnectionTrait, DbErr, ModelTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, ValueType},
 };
+use uuid::Uuid;
 
 use crate::cursor::{Cursor, Position};
 
@@ -14,38 +16,42 @@ use crate::cursor::{Cursor, Position};
 /// more rows follow. `(created_at, id) > (?, ?)` is one row-value comparison
 /// that the index `(user_id, created_at, id)` answers in order: no sort, no
 /// skipped rows, whatever the depth. Equal `created_at`s are told apart by `id`.
-pub async fn page(
+pub async fn keyset_page<T: TaskTable>(
     db: &impl ConnectionTrait,
     owner: Uuid,
     done: Option<bool>,
     cursor: Cursor,
     limit: u64,
-) -> Result<(Vec<task::Model>, Option<Position>), DbErr> {
-    let mut query = owned(owner, done);
+) -> Result<(Vec<T::Model>, Option<Position>), DbErr> {
+    let mut query = owned::<T>(owner, done);
     if let Cursor::After(after) = cursor {
         let at = shared::time::bind(db.get_database_backend(), after.created_at);
         query = query.filter(
-            Expr::tuple([
-                Expr::col(task::Column::CreatedAt),
-                Expr::col(task::Column::Id),
-            ])
-            .gt(Expr::tuple([Expr::val(at), Expr::val(after.id)])),
+            Expr::tuple([Expr::col(T::CREATED_AT), Expr::col(T::ID)])
+                .gt(Expr::tuple([Expr::val(at), Expr::val(after.id)])),
         );
     }
     // One row more than asked: if it comes back, there is a next page.
     let query = query
-        .order_by_asc(task::Column::CreatedAt)
-        .order_by_asc(task::Column::Id)
+        .order_by_asc(T::CREATED_AT)
+        .order_by_asc(T::ID)
         .limit(limit + 1);
     let mut rows = timed("tasks.list", query.all(db)).await?;
     let next = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|row| Position {
-            created_at: row.created_at,
-            id: row.id,
-        })
+        rows.last().map(position_of::<T>).transpose()?
     } else {
         None
     };
     Ok((rows, next))
+}
+
+/// The key of a row: its `created_at` and `id`.
+fn position_of<T: TaskTable>(row: &T::Model) -> Result<Position, DbErr> {
+    let unexpected = |column| DbErr::Type(format!("tasks.{column} of an unexpected type"));
+    Ok(Position {
+        created_at: ValueType::try_from(row.get(T::CREATED_AT))
+            .map_err(|_| unexpected("created_at"))?,
+        id: ValueType::try_from(row.get(T::ID)).map_err(|_| unexpected("id"))?,
+    })
 }

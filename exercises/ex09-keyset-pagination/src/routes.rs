@@ -1,39 +1,52 @@
-//! Lesson 8's routes; the list pages by key when asked with `cursor`.
+//! Lesson 9's API: lesson 8's, with the list paged by key when asked with
+//! `cursor`.
 
 use axum::{
     Json, Router,
     extract::State,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
-use ex03_repository::caller::Caller;
-use ex06_due_date::{api::Task, routes::router_with_list};
-use ex08_pagination::routes::offset_page;
+use ex08_pagination::prelude::{
+    Caller, HasDueDate, create_task, create_user, delete_task, get_task, get_user, offset_page,
+    task::Entity as Tasks, update_task,
+};
 use sea_orm::DatabaseConnection;
 use shared::{ApiError, AppState, extract::ValidQuery};
 
 use crate::{
     api::{KeysetMeta, KeysetPage, ListQuery},
-    repo,
+    repo as tasks,
 };
 
 pub fn router() -> Router<AppState> {
-    router_with_list(get(list))
+    Router::new()
+        .route("/api/v1/users", post(create_user))
+        .route("/api/v1/users/{id}", get(get_user))
+        .route("/api/v1/tasks", get(list_tasks::<Tasks>).post(create_task))
+        .route(
+            "/api/v1/tasks/{id}",
+            get(get_task::<Tasks>)
+                .patch(update_task)
+                .delete(delete_task::<Tasks>),
+        )
 }
 
 /// `GET /api/v1/tasks`: by key with `cursor`, by offset without.
-pub async fn list(
+pub async fn list_tasks<T: HasDueDate>(
     State(db): State<DatabaseConnection>,
     caller: Caller,
     ValidQuery(query): ValidQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
-    let Some(cursor) = query.cursor else {
-        return Ok(Json(offset_page(&db, caller.id, &query.by_offset()).await?).into_response());
+    let ListQuery { by_offset, cursor } = query;
+    let Some(cursor) = cursor else {
+        return Ok(Json(offset_page::<T>(&db, caller.id, &by_offset).await?).into_response());
     };
-    let limit = query.by_offset().limit();
-    let (rows, next) = repo::page(&db, caller.id, query.done, cursor, limit).await?;
+    let limit = by_offset.limit();
+    let done = by_offset.sorted.done;
+    let (data, next) = tasks::keyset_page::<T>(&db, caller.id, done, cursor, limit).await?;
     Ok(Json(KeysetPage {
-        data: rows.into_iter().map(Task::from).collect(),
+        data,
         meta: KeysetMeta {
             limit,
             next_cursor: next.map(|position| position.encode()),

@@ -7,12 +7,13 @@ mod query;
 
 pub use json::{MAX_BODY_BYTES, ValidJson, non_null, nullable};
 pub use path::PathId;
-pub use query::ValidQuery;
+pub use query::{FromQuery, QueryParams, ValidQuery};
 
 use crate::error::{ApiError, ErrorCode, FieldError};
 
-/// Rules a value must meet once it has the right shape (lengths, ranges).
-/// Report every failing field, not only the first.
+/// Rules a JSON body must meet once it has the right shape (lengths,
+/// ranges). Report every failing field, not only the first. A body whose
+/// types already carry its rules implements it empty.
 pub trait Validate {
     fn validate(&self) -> Result<(), Vec<FieldError>> {
         Ok(())

@@ -1,7 +1,8 @@
 //! Every query of the application, one module per table.
 //!
 //! Functions take `&impl ConnectionTrait`, so a caller can pass the pool or a
-//! transaction. Rows that a write returns are read with `RETURNING` through
+//! transaction, and return rows or an error of their own, never an HTTP
+//! answer. Rows that a write returns are read with `RETURNING` through
 //! `insert_many`/`update_many` and `exec_with_returning`, which read the result
 //! to its end: SQLite only checkpoints its write-ahead log when a statement
 //! finishes, and a `RETURNING` row fetched one at a time never finishes it (the

@@ -1,8 +1,10 @@
+//! The user repository.
+
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, SqlErr,
-    prelude::*,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, SqlErr,
 };
-use shared::{ApiError, ErrorCode};
+use uuid::Uuid;
 
 use crate::entity::user;
 
@@ -13,17 +15,6 @@ pub enum CreateError {
     EmailTaken,
     #[error(transparent)]
     Database(#[from] DbErr),
-}
-
-impl From<CreateError> for ApiError {
-    fn from(err: CreateError) -> Self {
-        match err {
-            CreateError::EmailTaken => {
-                ApiError::new(ErrorCode::DuplicateEmail, "the email is taken")
-            }
-            CreateError::Database(err) => err.into(),
-        }
-    }
 }
 
 /// Inserts a user; the unique index on `email` decides races between two signups.

@@ -1,11 +1,9 @@
-use axum::{
-    Json, Router,
-    extract::State,
-    routing::{get, post},
-};
+//! The user handlers.
+
+use axum::{Json, extract::State};
 use sea_orm::DatabaseConnection;
 use shared::{
-    ApiError, AppState,
+    ApiError, ErrorCode,
     extract::{PathId, ValidJson},
     response::Created,
 };
@@ -14,18 +12,23 @@ use crate::{
     api::{NewUser, User},
     caller::Caller,
     password,
-    repo::users,
+    repo::users::{self, CreateError},
 };
 
-/// `POST /api/v1/users` and `GET /api/v1/users/{id}`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", post(create))
-        .route("/api/v1/users/{id}", get(get_user))
+/// How a failed signup is answered.
+impl From<CreateError> for ApiError {
+    fn from(err: CreateError) -> Self {
+        match err {
+            CreateError::EmailTaken => {
+                ApiError::new(ErrorCode::DuplicateEmail, "the email is taken")
+            }
+            CreateError::Database(err) => err.into(),
+        }
+    }
 }
 
 /// `POST /api/v1/users`: no `X-User-Id` needed.
-pub async fn create(
+pub async fn create_user(
     State(db): State<DatabaseConnection>,
     ValidJson(new): ValidJson<NewUser>,
 ) -> Result<Created<User>, ApiError> {

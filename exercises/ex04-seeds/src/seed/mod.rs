@@ -9,7 +9,7 @@
 
 mod data;
 
-use std::time::Instant;
+use std::{fmt, time::Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{
@@ -20,7 +20,7 @@ use sea_orm::{
 };
 use shared::{CommandError, time};
 
-use ex03_repository::entity::{task, user};
+use ex03_repository::prelude::{task, user};
 
 pub use data::SeedTask;
 
@@ -41,23 +41,29 @@ pub struct SeedArgs {
     pub tasks: u32,
 }
 
-/// Columns a later lesson adds to each seeded task, with their values.
-pub type ExtraColumns = fn(&SeedTask, DbBackend) -> Vec<(&'static str, Value)>;
+/// The columns a later lesson adds to each seeded task, with their values.
+pub trait ExtraColumns: fmt::Debug + Send + Sync + 'static {
+    fn of(task: &SeedTask, backend: DbBackend) -> Vec<(&'static str, Value)>;
+}
 
-/// Lesson 4's tasks have no extra columns.
-pub fn no_extra_columns(_: &SeedTask, _: DbBackend) -> Vec<(&'static str, Value)> {
-    Vec::new()
+/// Lesson 4's tasks have no columns beyond lesson 2's.
+#[derive(Debug)]
+pub struct NoExtraColumns;
+
+impl ExtraColumns for NoExtraColumns {
+    fn of(_: &SeedTask, _: DbBackend) -> Vec<(&'static str, Value)> {
+        Vec::new()
+    }
 }
 
 /// Seeds users, then tasks, and prints what it did.
-pub async fn run(
+pub async fn run<E: ExtraColumns>(
     db: &DatabaseConnection,
     args: &SeedArgs,
-    extra: ExtraColumns,
 ) -> Result<(), CommandError> {
     let started = Instant::now();
     let owners = seed_users(db, args.users).await?;
-    let inserted = seed_tasks(db, &owners, args.tasks as usize, extra).await?;
+    let inserted = seed_tasks::<E>(db, &owners, args.tasks as usize).await?;
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(
         users = owners.len(),
@@ -127,11 +133,10 @@ async fn seed_users(db: &DatabaseConnection, count: u32) -> Result<Vec<Uuid>, Co
 }
 
 /// Inserts the missing tasks in batches; returns how many were new.
-async fn seed_tasks(
+async fn seed_tasks<E: ExtraColumns>(
     db: &DatabaseConnection,
     owners: &[Uuid],
     count: usize,
-    extra: ExtraColumns,
 ) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
     let progress = ProgressBar::new(count as u64).with_style(
@@ -146,7 +151,7 @@ async fn seed_tasks(
             let end = (start + ROWS_PER_INSERT).min(transaction_end);
             let tasks: Vec<SeedTask> = (start..end).map(|i| SeedTask::new(i, owners)).collect();
             inserted += transaction
-                .execute(&insert_tasks(&tasks, backend, extra)?)
+                .execute(&insert_tasks::<E>(&tasks, backend)?)
                 .await?
                 .rows_affected();
             progress.inc((end - start) as u64);
@@ -157,15 +162,14 @@ async fn seed_tasks(
     Ok(inserted)
 }
 
-fn insert_tasks(
+fn insert_tasks<E: ExtraColumns>(
     tasks: &[SeedTask],
     backend: DbBackend,
-    extra: ExtraColumns,
 ) -> Result<sea_orm::sea_query::InsertStatement, DbErr> {
     let extra_names: Vec<&'static str> = tasks
         .first()
         .map(|t| {
-            extra(t, backend)
+            E::of(t, backend)
                 .into_iter()
                 .map(|(name, _)| name)
                 .collect()
@@ -191,7 +195,7 @@ fn insert_tasks(
             at,
         ]
         .into_iter()
-        .chain(extra(task, backend).into_iter().map(|(_, value)| value))
+        .chain(E::of(task, backend).into_iter().map(|(_, value)| value))
         .map(SimpleExpr::from)
         .collect();
         insert
