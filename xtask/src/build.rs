@@ -1,24 +1,65 @@
-//! Building the lesson binaries: one `cargo build` for all of them.
+//! Building lesson binaries as a child `cargo build`: xtask does not link the
+//! lessons, so a lesson that does not compile cannot stop xtask itself, and
+//! with `--keep-going` the other lessons are still built (and graded).
 
 use std::{
     collections::BTreeMap,
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::{Command, Stdio},
 };
 
 use anyhow::Context;
+use cargo_metadata::{Message, PackageId, diagnostic::DiagnosticLevel};
 
-/// The workspace root (xtask lives one level below it).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+use crate::lessons::{LessonCrate, workspace_root};
+
+/// How many lines of a crate's compiler errors a report shows.
+const ERROR_LINES: usize = 60;
+
+/// What one `cargo build` of some lessons produced.
+#[derive(Debug, Default)]
+pub struct Built {
+    executables: BTreeMap<PackageId, PathBuf>,
+    /// Each crate's rendered compiler errors (lessons and anything they build on).
+    errors: BTreeMap<PackageId, Vec<String>>,
+    /// cargo's own complaints (a broken manifest, say), from its stderr.
+    cargo_errors: Vec<String>,
 }
 
-/// Builds `packages` and returns each one's executable, or the compiler's
-/// output if the build failed.
-pub fn binaries(packages: &[&str]) -> anyhow::Result<Result<BTreeMap<String, PathBuf>, String>> {
+impl Built {
+    /// The lesson's executable, or why there is none: its own compiler
+    /// errors, or those of a crate it builds on.
+    pub fn executable(&self, lesson: &LessonCrate) -> Result<PathBuf, String> {
+        if let Some(path) = self.executables.get(&lesson.id) {
+            return Ok(path.clone());
+        }
+        let package = &lesson.package;
+        if let Some(own) = self.errors.get(&lesson.id) {
+            return Err(format!(
+                "{package} does not build:\n{}",
+                clip(&own.join("\n"))
+            ));
+        }
+        let others: Vec<String> = self
+            .errors
+            .iter()
+            .map(|(id, errors)| format!("{}:\n{}", name_of(id), clip(&errors.join("\n"))))
+            .collect();
+        if !others.is_empty() {
+            return Err(format!(
+                "{package} does not build: a crate it depends on does not.\n{}",
+                others.join("\n")
+            ));
+        }
+        Err(format!(
+            "{package} does not build:\n{}",
+            clip(&self.cargo_errors.join("\n"))
+        ))
+    }
+}
+
+/// Builds the binaries of `lessons` in one `cargo build --keep-going`.
+pub fn binaries(lessons: &[&LessonCrate]) -> anyhow::Result<Built> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
     // `cargo run` gave this process its package's variables; build scripts that
@@ -44,47 +85,90 @@ pub fn binaries(packages: &[&str]) -> anyhow::Result<Result<BTreeMap<String, Pat
         .args([
             "build",
             "--quiet",
-            "--message-format=json-render-diagnostics",
+            "--keep-going",
+            "--message-format=json",
             "--bins",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // With xtask in the selection, features resolve exactly as for `cargo xtask`
-    // itself (which depends on every lesson), so nothing is compiled twice.
-    command.args(["--package", "xtask"]);
-    for package in packages {
-        command.args(["--package", package]);
+    for lesson in lessons {
+        command.args(["--package", &lesson.package]);
     }
     let output = command.output().context("running cargo build")?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        let tail: Vec<&str> = stderr
-            .lines()
-            .rev()
-            .take(40)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        return Ok(Err(format!(
-            "the binary does not build:\n{}",
-            tail.join("\n")
-        )));
+    let mut built = Built::default();
+    for message in Message::parse_stream(output.stdout.as_slice()).flatten() {
+        match message {
+            Message::CompilerArtifact(artifact) => {
+                if let Some(executable) = artifact.executable {
+                    built
+                        .executables
+                        .insert(artifact.package_id, executable.into_std_path_buf());
+                }
+            }
+            Message::CompilerMessage(message)
+                if matches!(
+                    message.message.level,
+                    DiagnosticLevel::Error | DiagnosticLevel::Ice
+                ) =>
+            {
+                let rendered = message.message.rendered.unwrap_or(message.message.message);
+                built
+                    .errors
+                    .entry(message.package_id)
+                    .or_default()
+                    .push(rendered.trim_end().to_owned());
+            }
+            _ => {}
+        }
     }
-    let mut executables = BTreeMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
+    built.cargo_errors = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    Ok(built)
+}
+
+/// `path+file:///…/ex05-unique-title#0.1.0` or `…#ex05-unique-title@0.1.0`: the crate's name.
+fn name_of(id: &PackageId) -> String {
+    let spec = id.repr.rsplit('#').next().unwrap_or(&id.repr);
+    match spec.split_once('@') {
+        Some((name, _)) => name.to_owned(),
+        None => id
+            .repr
+            .split('#')
+            .next()
+            .and_then(|path| path.rsplit('/').next())
+            .unwrap_or(&id.repr)
+            .to_owned(),
+    }
+}
+
+/// The first [`ERROR_LINES`] lines of `text`, saying how many more there were.
+fn clip(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= ERROR_LINES {
+        return text.to_owned();
+    }
+    format!(
+        "{}\n… and {} more lines",
+        lines[..ERROR_LINES].join("\n"),
+        lines.len() - ERROR_LINES
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_crates_by_their_package_id() {
+        let id = |repr: &str| PackageId {
+            repr: repr.to_owned(),
         };
-        if message["reason"] != "compiler-artifact" {
-            continue;
-        }
-        if let (Some(name), Some(executable)) = (
-            message["target"]["name"].as_str(),
-            message["executable"].as_str(),
-        ) {
-            executables.insert(name.to_owned(), PathBuf::from(executable));
-        }
+        assert_eq!(
+            name_of(&id("path+file:///w/exercises/ex05-unique-title#0.1.0")),
+            "ex05-unique-title"
+        );
+        assert_eq!(name_of(&id("path+file:///w/shared#shared@0.1.0")), "shared");
     }
-    Ok(Ok(executables))
 }

@@ -1,6 +1,12 @@
 //! `cargo xtask check`: select checks, build the binaries, run, report.
 
-use std::{io::Write, path::PathBuf, process::ExitCode, sync::Arc};
+use std::{
+    collections::HashSet,
+    io::Write,
+    path::PathBuf,
+    process::ExitCode,
+    sync::{Arc, Mutex},
+};
 
 use anyhow::{Context, bail};
 use checks::harness::{
@@ -9,7 +15,7 @@ use checks::harness::{
 };
 use clap::ValueEnum;
 
-use crate::build;
+use crate::{build, lessons::Lessons};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -75,7 +81,8 @@ enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let lessons = parse_lessons(&args.lessons)?;
+    let workspace = Lessons::discover()?;
+    let lessons = parse_lessons(&args.lessons, &workspace)?;
     if args.bin.is_some() && lessons.len() != 1 {
         bail!("--bin grades one binary: name one lesson, such as `cargo xtask check 8 --bin PATH`");
     }
@@ -87,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let backends = args.db.backends();
     let postgres = postgres(&backends)?;
 
-    let targets = targets(&lessons, args.bin.as_ref())?;
+    let targets = targets(&lessons, &workspace, args.bin.as_ref())?;
     let mut jobs = Vec::new();
     for target in &targets {
         for check in checks::for_lesson(target.lesson, args.cumulative) {
@@ -119,13 +126,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .max(4)
     });
     let format = args.format;
+    let shown = Mutex::new(HashSet::new());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let results = runtime.block_on(runner::run(jobs, parallel, postgres, move |result| {
         if format == Format::Human {
+            // A build error is the same for every check of its lesson: show it once.
+            let first_time = shown
+                .lock()
+                .map(|mut shown| shown.insert(result.message.clone()))
+                .unwrap_or(true);
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", report::line(result));
+            let _ = writeln!(out, "{}", report::line(result, first_time));
         }
     }));
     match format {
@@ -148,17 +161,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// `3`, `3-7`, `1,4,9` or `all` (every lesson that has checks and a crate).
-fn parse_lessons(spec: &str) -> anyhow::Result<Vec<u8>> {
+fn parse_lessons(spec: &str, workspace: &Lessons) -> anyhow::Result<Vec<u8>> {
     let available = checks::lessons();
     if spec == "all" {
-        return Ok(available
-            .into_iter()
-            .filter(|lesson| {
-                build::workspace_root()
-                    .join("exercises")
-                    .join(checks::package(*lesson))
-                    .exists()
-            })
+        return Ok(workspace
+            .numbers()
+            .filter(|lesson| available.contains(lesson))
             .collect());
     }
     let mut lessons = Vec::new();
@@ -191,8 +199,13 @@ fn parse_lessons(spec: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The binary to grade for each lesson: the given one, or the reference
-/// binaries built now (a build failure makes every check an `error`).
-fn targets(lessons: &[u8], bin: Option<&PathBuf>) -> anyhow::Result<Vec<Arc<Target>>> {
+/// binaries built now. A lesson that does not build makes each of its checks
+/// an `error` with the compiler's message; the others are graded.
+fn targets(
+    lessons: &[u8],
+    workspace: &Lessons,
+    bin: Option<&PathBuf>,
+) -> anyhow::Result<Vec<Arc<Target>>> {
     if let Some(bin) = bin {
         let binary = std::fs::canonicalize(bin)
             .with_context(|| format!("no binary at {}", bin.display()))?;
@@ -202,37 +215,22 @@ fn targets(lessons: &[u8], bin: Option<&PathBuf>) -> anyhow::Result<Vec<Arc<Targ
             unusable: None,
         })]);
     }
-    let packages: Vec<&str> = lessons
+    let crates = lessons
         .iter()
-        .map(|lesson| checks::package(*lesson))
-        .collect();
-    for package in &packages {
-        if !build::workspace_root()
-            .join("exercises")
-            .join(package)
-            .exists()
-        {
-            bail!("exercises/{package} does not exist yet");
-        }
-    }
-    eprintln!("building {}…", packages.join(", "));
-    let built = build::binaries(&packages)?;
-    Ok(lessons
+        .map(|lesson| workspace.package(*lesson))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let names: Vec<&str> = crates.iter().map(|c| c.package.as_str()).collect();
+    eprintln!("building {}…", names.join(", "));
+    let built = build::binaries(&crates)?;
+    Ok(crates
         .iter()
         .map(|lesson| {
-            let package = checks::package(*lesson);
-            let (binary, unusable) = match &built {
-                Ok(executables) => match executables.get(package) {
-                    Some(path) => (path.clone(), None),
-                    None => (
-                        PathBuf::new(),
-                        Some(format!("cargo built no binary named {package}")),
-                    ),
-                },
-                Err(compiler) => (PathBuf::new(), Some(compiler.clone())),
+            let (binary, unusable) = match built.executable(lesson) {
+                Ok(path) => (path, None),
+                Err(reason) => (PathBuf::new(), Some(reason)),
             };
             Arc::new(Target {
-                lesson: *lesson,
+                lesson: lesson.lesson,
                 binary,
                 unusable,
             })

@@ -10,6 +10,7 @@
 mod bench;
 mod build;
 mod check;
+mod lessons;
 
 use std::process::ExitCode;
 

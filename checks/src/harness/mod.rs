@@ -27,35 +27,6 @@ pub use http::Reply;
 /// The last lesson of the workbook; a check that never stops holding runs until here.
 pub const LAST_LESSON: u8 = 20;
 
-/// The lessons and their packages, as the contract names them.
-pub const PACKAGES: [&str; 20] = [
-    "ex01-connection",
-    "ex02-initial-migration",
-    "ex03-repository",
-    "ex04-seeds",
-    "ex05-unique-title",
-    "ex06-due-date",
-    "ex07-indexing",
-    "ex08-pagination",
-    "ex09-keyset-pagination",
-    "ex10-transactions",
-    "ex11-upsert",
-    "ex12-optimistic-locking",
-    "ex13-pessimistic-locking",
-    "ex14-retries",
-    "ex15-check-constraints",
-    "ex16-fk-actions",
-    "ex17-soft-delete",
-    "ex18-joins",
-    "ex19-readiness",
-    "ex20-audit-fields",
-];
-
-/// The package of lesson `n` (1-based).
-pub fn package(lesson: u8) -> &'static str {
-    PACKAGES[usize::from(lesson) - 1]
-}
-
 /// The database a check runs the binary against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,7 +9,9 @@ use serde_json::json;
 use super::runner::{CheckResult, Status};
 
 /// One line for one result, with the message indented below it on failure.
-pub fn line(result: &CheckResult) -> String {
+/// A message already shown (a build error, the same for every check of its
+/// lesson) is shown again only by its first line.
+pub fn line(result: &CheckResult, first_time: bool) -> String {
     let (mark, colour) = match result.status {
         Status::Pass => ("✓", "32"),
         Status::Fail => ("✗", "31"),
@@ -33,11 +35,15 @@ pub fn line(result: &CheckResult) -> String {
         } else {
             ""
         };
-        for (i, message_line) in result.message.lines().enumerate() {
+        let shown = if first_time { usize::MAX } else { 1 };
+        for (i, message_line) in result.message.lines().take(shown).enumerate() {
             text.push_str(&format!(
                 "\n    {}{message_line}",
                 if i == 0 { label } else { "" }
             ));
+        }
+        if !first_time && result.message.lines().nth(1).is_some() {
+            text.push_str("\n    (the rest as above)");
         }
     }
     text

@@ -12,7 +12,11 @@ use anyhow::{Context, anyhow, bail};
 use checks::harness::{Backend, Ctx, Postgres, RunningApp};
 use uuid::Uuid;
 
-use crate::{build, check::Databases};
+use crate::{
+    build,
+    check::Databases,
+    lessons::{Lessons, workspace_root},
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,12 +36,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let backends = args.db.backends();
     let postgres = crate::check::postgres(&backends)?;
-    let package = checks::package(args.lesson);
-    eprintln!("building {package}…");
-    let binary = build::binaries(&[package])?
-        .map_err(|compiler| anyhow!(compiler))?
-        .remove(package)
-        .with_context(|| format!("cargo built no binary named {package}"))?;
+    let workspace = Lessons::discover()?;
+    let lesson = workspace.package(args.lesson)?;
+    eprintln!("building {}…", lesson.package);
+    let binary = build::binaries(&[lesson])?
+        .executable(lesson)
+        .map_err(|compiler| anyhow!(compiler))?;
     let bench = Bench {
         binary,
         postgres,
@@ -80,7 +84,7 @@ impl Bench {
 fn output_dir() -> anyhow::Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| build::workspace_root().join("target"));
+        .unwrap_or_else(|| workspace_root().join("target"));
     let dir = target.join("bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
