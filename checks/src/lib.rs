@@ -78,6 +78,35 @@ mod tests {
         }
     }
 
+    /// The rule in `harness`: a check ends with `.until`, never by skipping
+    /// an assertion below some lesson inside its body.
+    #[test]
+    fn no_check_skips_an_assertion_by_lesson() {
+        let sources = [
+            include_str!("lesson01.rs"),
+            include_str!("lesson02.rs"),
+            include_str!("lesson03.rs"),
+            include_str!("lesson04.rs"),
+            include_str!("lesson05.rs"),
+            include_str!("lesson06.rs"),
+            include_str!("lesson07.rs"),
+            include_str!("lesson08.rs"),
+            include_str!("lesson09.rs"),
+            include_str!("flows.rs"),
+        ];
+        let skip = regex::Regex::new(r"lesson(\(\))?\s*<").expect("valid pattern");
+        let skips: Vec<&str> = sources
+            .iter()
+            .flat_map(|source| source.lines())
+            .filter(|line| skip.is_match(line))
+            .map(str::trim)
+            .collect();
+        assert!(
+            skips.is_empty(),
+            "a check compares the lesson with `<`: {skips:?}"
+        );
+    }
+
     #[test]
     fn cumulative_includes_earlier_lessons() {
         let own = for_lesson(3, false);

@@ -1,5 +1,20 @@
 //! What every check stands on: the [`Check`] table entry, its [`Ctx`] (a
 //! binary, a fresh database, a scratch directory), how a criterion fails.
+//!
+//! # The lessons a check holds for
+//!
+//! One rule, in one place: a check holds from the lesson that introduces it
+//! through the last lesson, or through `.until(m)` when lesson m + 1 changes
+//! what it observes ([`Check::holds_at`]). Within that range the check makes
+//! every one of its assertions at every lesson. It may adapt what it sends or
+//! expects to the lesson of the binary ([`Ctx::lesson`], through
+//! `flows::task_keys`, `flows::task_as_of` and `flows::changing`: the fields
+//! a later lesson adds, the `If-Match` lesson 12 requires), and it may assert
+//! more from a later lesson on (another user's `PUT` from lesson 11), but it
+//! never leaves an assertion out at some lesson. An assertion that stops
+//! holding belongs in a check of its own, ended with `.until`; so a result
+//! never says more than was observed. (`lib.rs` has a test that no check
+//! compares the lesson with `<`, the shape such a skip takes.)
 
 pub mod app;
 pub mod database;
@@ -202,7 +217,9 @@ impl Ctx {
         })))
     }
 
-    /// The lesson of the binary under test (checks adapt where a later lesson changes shapes).
+    /// The lesson of the binary under test: what a check may adapt its
+    /// requests and expectations to, never what it skips an assertion by
+    /// (see the module's rule).
     pub fn lesson(&self) -> u8 {
         self.0.lesson
     }
