@@ -7,8 +7,7 @@ use axum::{
     routing::{get, post},
 };
 use ex04_seeds::prelude::{
-    Caller, NewTask, TaskPatch, create_user, delete_task, get_task, get_user, list_tasks, location,
-    not_found, task, task::Entity as Tasks,
+    self as previous, Caller, NewTask, TaskPatch, location, not_found, task, task::Entity as Tasks,
 };
 use sea_orm::DatabaseConnection;
 use shared::{
@@ -19,16 +18,20 @@ use shared::{
 
 use crate::repo::{self as tasks, WriteError};
 
+/// The lesson's API: its own handlers, and the previous lesson's (`previous::`).
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/users", post(create_user))
-        .route("/api/v1/users/{id}", get(get_user))
-        .route("/api/v1/tasks", get(list_tasks::<Tasks>).post(create_task))
+        .route("/api/v1/users", post(previous::create_user))
+        .route("/api/v1/users/{id}", get(previous::get_user))
+        .route(
+            "/api/v1/tasks",
+            get(previous::list_tasks::<Tasks>).post(create_task),
+        )
         .route(
             "/api/v1/tasks/{id}",
-            get(get_task::<Tasks>)
+            get(previous::get_task::<Tasks>)
                 .patch(update_task)
-                .delete(delete_task::<Tasks>),
+                .delete(previous::delete_task::<Tasks>),
         )
 }
 

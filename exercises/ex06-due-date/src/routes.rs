@@ -6,9 +6,7 @@ use axum::{
     extract::State,
     routing::{get, post},
 };
-use ex05_unique_title::prelude::{
-    Caller, create_user, delete_task, get_task, get_user, list_tasks, location, not_found,
-};
+use ex05_unique_title::prelude::{self as previous, Caller, location, not_found};
 use sea_orm::DatabaseConnection;
 use shared::{
     ApiError, AppState,
@@ -22,16 +20,20 @@ use crate::{
     repo as tasks,
 };
 
+/// The lesson's API: its own handlers, and the previous lesson's (`previous::`).
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/users", post(create_user))
-        .route("/api/v1/users/{id}", get(get_user))
-        .route("/api/v1/tasks", get(list_tasks::<Tasks>).post(create_task))
+        .route("/api/v1/users", post(previous::create_user))
+        .route("/api/v1/users/{id}", get(previous::get_user))
+        .route(
+            "/api/v1/tasks",
+            get(previous::list_tasks::<Tasks>).post(create_task),
+        )
         .route(
             "/api/v1/tasks/{id}",
-            get(get_task::<Tasks>)
+            get(previous::get_task::<Tasks>)
                 .patch(update_task)
-                .delete(delete_task::<Tasks>),
+                .delete(previous::delete_task::<Tasks>),
         )
 }
 

@@ -5,10 +5,7 @@ use axum::{
     extract::State,
     routing::{get, post},
 };
-use ex07_indexing::prelude::{
-    Caller, HasDueDate, create_task, create_user, delete_task, get_task, get_user,
-    task::Entity as Tasks, update_task,
-};
+use ex07_indexing::prelude::{self as previous, Caller, HasDueDate, task::Entity as Tasks};
 use sea_orm::DatabaseConnection;
 use shared::{ApiError, AppState, extract::ValidQuery};
 use uuid::Uuid;
@@ -18,16 +15,20 @@ use crate::{
     repo as tasks,
 };
 
+/// The lesson's API: its own handlers, and the previous lesson's (`previous::`).
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/users", post(create_user))
-        .route("/api/v1/users/{id}", get(get_user))
-        .route("/api/v1/tasks", get(list_tasks::<Tasks>).post(create_task))
+        .route("/api/v1/users", post(previous::create_user))
+        .route("/api/v1/users/{id}", get(previous::get_user))
+        .route(
+            "/api/v1/tasks",
+            get(list_tasks::<Tasks>).post(previous::create_task),
+        )
         .route(
             "/api/v1/tasks/{id}",
-            get(get_task::<Tasks>)
-                .patch(update_task)
-                .delete(delete_task::<Tasks>),
+            get(previous::get_task::<Tasks>)
+                .patch(previous::update_task)
+                .delete(previous::delete_task::<Tasks>),
         )
 }
 

@@ -8,8 +8,7 @@ use axum::{
     routing::{get, post},
 };
 use ex08_pagination::prelude::{
-    Caller, HasDueDate, create_task, create_user, delete_task, get_task, get_user, offset_page,
-    task::Entity as Tasks, update_task,
+    self as previous, Caller, HasDueDate, offset_page, task::Entity as Tasks,
 };
 use sea_orm::DatabaseConnection;
 use shared::{ApiError, AppState, extract::ValidQuery};
@@ -19,16 +18,20 @@ use crate::{
     repo as tasks,
 };
 
+/// The lesson's API: its own handlers, and the previous lesson's (`previous::`).
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/users", post(create_user))
-        .route("/api/v1/users/{id}", get(get_user))
-        .route("/api/v1/tasks", get(list_tasks::<Tasks>).post(create_task))
+        .route("/api/v1/users", post(previous::create_user))
+        .route("/api/v1/users/{id}", get(previous::get_user))
+        .route(
+            "/api/v1/tasks",
+            get(list_tasks::<Tasks>).post(previous::create_task),
+        )
         .route(
             "/api/v1/tasks/{id}",
-            get(get_task::<Tasks>)
-                .patch(update_task)
-                .delete(delete_task::<Tasks>),
+            get(previous::get_task::<Tasks>)
+                .patch(previous::update_task)
+                .delete(previous::delete_task::<Tasks>),
         )
 }
 
