@@ -12,7 +12,7 @@ use sea_orm_migration::MigratorTrait;
 use crate::{
     cli::{Cli, Command},
     config::{self, Config},
-    db::{self, ConnectError, Purpose},
+    db::{self, ConnectError, Database, Purpose},
     logging, migrate, probes,
     server::{Application, ShutdownTimedOut, log_panics, stop_signal},
     state::AppState,
@@ -175,12 +175,16 @@ async fn migrate_pending<L: Lesson>(config: &Config) -> Result<(), Failure> {
     outcome
 }
 
-/// Connect and probe, migrate if asked, listen, serve until a signal, drain, close.
+/// Migrate if asked (connecting and probing first), open and probe the
+/// application's connections, listen, serve until a signal, drain, close.
 async fn serve<L: Lesson>(config: Config) -> Result<(), Failure> {
-    let db = db::connect(&config, L::NAME, Purpose::Serve).await?;
+    // Migrations run first, on a connection of their own that is closed before
+    // the application's open. (On SQLite a file handle closed while another
+    // connection of the process holds a lock stays open until reused.)
     if config.auto_migrate {
         migrate_pending::<L>(&config).await?;
     }
+    let db = Database::open(&config, L::NAME).await?;
     let state = AppState {
         db: db.clone(),
         config: Arc::new(config.clone()),

@@ -3,8 +3,9 @@
 
 use std::{path::PathBuf, time::Duration};
 
+use axum::http::Method;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, Statement,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement,
     sqlx::{
         self,
         sqlite::{SqliteJournalMode, SqliteSynchronous},
@@ -13,13 +14,92 @@ use sea_orm::{
 
 use crate::config::Config;
 
-/// What a pool is for: serving requests, or running migrations on one connection.
+/// What a pool is for, which decides its size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
-    /// The application's pool, sized by `DB_POOL_MIN` and `DB_POOL_MAX`.
+    /// The application's pool, sized by `DB_POOL_MIN` and `DB_POOL_MAX`: every
+    /// connection on PostgreSQL, and SQLite's when `DB_POOL_MAX` is 1.
     Serve,
+    /// SQLite's readers: `DB_POOL_MAX − 1` connections beside the writer.
+    Read,
+    /// SQLite's one writer.
+    Write,
     /// A single connection, so that SQLite pragmas and schema changes share one session.
     Migrate,
+}
+
+/// The application's connections, as handlers see them: [`Database::read`]
+/// for reads, [`Database::write`] for everything a change runs.
+///
+/// SQLite lets one connection write at a time, and folds its write-ahead log
+/// back into the database only at a moment when no reader is inside the log.
+/// So on SQLite a change runs all its statements on one writer connection:
+/// writes queue here, in the process, instead of sleeping in SQLite's busy
+/// handler, and a stream of writes opens no read transaction that would keep
+/// the checkpoint from resetting the log. Reads use a pool of their own.
+/// PostgreSQL locks rows, not the database: one pool serves both.
+#[derive(Debug, Clone)]
+pub struct Database {
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+}
+
+impl Database {
+    /// Where reads go: the read pool.
+    pub fn read(&self) -> &DatabaseConnection {
+        &self.read
+    }
+
+    /// Where a change goes, every statement of it: SQLite's writer.
+    pub fn write(&self) -> &DatabaseConnection {
+        &self.write
+    }
+
+    /// The connection for a request: a safe method (GET, HEAD) reads, any
+    /// other changes something, so even its first lookup goes to the writer.
+    pub fn for_method(&self, method: &Method) -> &DatabaseConnection {
+        if method.is_safe() {
+            self.read()
+        } else {
+            self.write()
+        }
+    }
+
+    /// Opens the application's connections and probes them: one pool on
+    /// PostgreSQL (and on SQLite with `DB_POOL_MAX=1`), else a writer and
+    /// `DB_POOL_MAX − 1` readers, `DB_POOL_MIN` counting the writer first.
+    pub async fn open(config: &Config, application: &str) -> Result<Self, ConnectError> {
+        let url = &config.database_url;
+        let split = url.backend() == DbBackend::Sqlite && config.db_pool_max > 1;
+        let database = if split {
+            let write = connect(config, application, Purpose::Write).await?;
+            let read = connect(config, application, Purpose::Read).await?;
+            Self { read, write }
+        } else {
+            let pool = connect(config, application, Purpose::Serve).await?;
+            Self {
+                read: pool.clone(),
+                write: pool,
+            }
+        };
+        tracing::info!(
+            backend = url.backend().as_str(),
+            database = %url,
+            pool_min = config.db_pool_min,
+            pool_max = config.db_pool_max,
+            writer = if split { "one connection" } else { "the pool" },
+            acquire_timeout_ms = config.db_acquire_timeout_ms.as_millis() as u64,
+            "database connected",
+        );
+        Ok(database)
+    }
+
+    /// Closes every connection (each waits for the ones in use to come back).
+    pub async fn close(self) -> Result<(), DbErr> {
+        let read = self.read.close().await;
+        let write = self.write.close().await;
+        read.and(write)
+    }
 }
 
 /// The database could not be reached at start. `Display` never shows a password.
@@ -86,22 +166,17 @@ pub async fn connect(
             return Err(unreachable(reason));
         }
     };
-    if purpose == Purpose::Serve {
-        tracing::info!(
-            backend = url.backend().as_str(),
-            database = %url,
-            pool_min = config.db_pool_min,
-            pool_max = config.db_pool_max,
-            acquire_timeout_ms = config.db_acquire_timeout_ms.as_millis() as u64,
-            "database connected",
-        );
-    }
     Ok(db)
 }
 
 fn connect_options(config: &Config, application: &str, purpose: Purpose) -> ConnectOptions {
     let (min, max) = match purpose {
         Purpose::Serve => (config.db_pool_min, config.db_pool_max),
+        Purpose::Read => (
+            config.db_pool_min.saturating_sub(1),
+            config.db_pool_max.saturating_sub(1).max(1),
+        ),
+        Purpose::Write => (config.db_pool_min.min(1), 1),
         Purpose::Migrate => (1, 1),
     };
     let busy_timeout = config.db_busy_timeout_ms;
@@ -110,12 +185,18 @@ fn connect_options(config: &Config, application: &str, purpose: Purpose) -> Conn
         .min_connections(min)
         .max_connections(max)
         .acquire_timeout(config.db_acquire_timeout_ms)
+        // Ping only a connection that sat idle a while (the database may have
+        // gone away meanwhile), not one handed back a moment ago: a ping is a
+        // round trip before every statement.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .set_application_name(application)
         .statement_timeout(config.db_statement_timeout_ms)
         // Applied by sqlx to every connection it opens, so no pooled connection lacks them.
         .map_sqlx_sqlite_opts(move |sqlite| {
             sqlite
+                // A reader that tried to write would fail at once, not queue behind the writer.
+                .read_only(purpose == Purpose::Read)
                 .foreign_keys(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -125,7 +206,7 @@ fn connect_options(config: &Config, application: &str, purpose: Purpose) -> Conn
 }
 
 async fn open_and_probe(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
-    let mut db = Database::connect(options).await?;
+    let mut db = sea_orm::Database::connect(options).await?;
     db.set_metric_callback(log_statement);
     select_one(&db).await?;
     Ok(db)

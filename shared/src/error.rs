@@ -182,7 +182,10 @@ struct Body<'a> {
 
 /// Middleware: writes the envelope of any [`ApiError`] answer, with the request id.
 pub async fn render(request: Request, next: Next) -> Response {
-    let request_id = crate::request_id::of(&request).map(str::to_owned);
+    let request_id = request
+        .headers()
+        .get(crate::request_id::REQUEST_ID)
+        .cloned();
     let response = next.run(request).await;
     let Some(error) = response.extensions().get::<ApiError>().cloned() else {
         return response;
@@ -193,7 +196,7 @@ pub async fn render(request: Request, next: Next) -> Response {
         error: Body {
             code: error.code,
             message: &error.message,
-            request_id: request_id.as_deref(),
+            request_id: request_id.as_ref().and_then(|id| id.to_str().ok()),
             details: &error.details,
         },
     };

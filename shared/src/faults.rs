@@ -90,19 +90,20 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
 
 /// Takes a connection from the pool (as a transaction) and keeps it busy.
 async fn hold_connection(state: &AppState, delay: Duration) -> Result<(), ApiError> {
-    let transaction = state.db.begin().await?;
+    let transaction = state.db.read().begin().await?;
     tokio::time::sleep(delay).await;
     transaction.rollback().await?;
     Ok(())
 }
 
 async fn slow_query(state: &AppState, ms: u64) -> Result<(), ApiError> {
-    if state.db.get_database_backend() != DbBackend::Postgres {
+    if state.db.read().get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
     let seconds = ms.min(MAX_DELAY_MS) as f64 / 1000.0;
     state
         .db
+        .read()
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_sleep($1)",

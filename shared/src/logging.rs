@@ -11,10 +11,10 @@ pub fn init(format: LogFormat, filter: &str) {
     let installed = match format {
         LogFormat::Json => registry
             .with(
-                fmt::layer()
-                    .json()
+                json_subscriber::layer()
                     .flatten_event(true)
-                    .with_current_span(true)
+                    // The list holds every span, the current one last: written once, not twice.
+                    .with_current_span(false)
                     .with_span_list(true)
                     .with_writer(std::io::stdout),
             )

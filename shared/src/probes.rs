@@ -7,7 +7,10 @@ use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
-use crate::{db, state::AppState};
+use crate::{
+    db::{self, Database},
+    state::AppState,
+};
 
 /// `/health`, `/healthz`, `/ready` and `/readyz`.
 pub fn router() -> Router<AppState> {
@@ -73,6 +76,6 @@ pub async fn database_answers(db: &DatabaseConnection) -> bool {
     }
 }
 
-async fn ready(State(db): State<DatabaseConnection>) -> (StatusCode, Json<Readiness>) {
-    Readiness::from_checks(BTreeMap::from([("db", database_answers(&db).await)]))
+async fn ready(State(db): State<Database>) -> (StatusCode, Json<Readiness>) {
+    Readiness::from_checks(BTreeMap::from([("db", database_answers(db.read()).await)]))
 }

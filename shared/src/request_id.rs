@@ -4,8 +4,6 @@
 use axum::{
     extract::Request,
     http::{HeaderName, HeaderValue},
-    middleware::Next,
-    response::Response,
 };
 use tower_http::request_id::{MakeRequestId, RequestId};
 
@@ -25,8 +23,8 @@ fn is_valid(value: &HeaderValue) -> bool {
     (1..=128).contains(&value.len()) && value.as_bytes().iter().all(|b| b.is_ascii_graphic())
 }
 
-/// Middleware: removes an invalid client id, so that a new one is made.
-pub async fn drop_invalid(mut request: Request, next: Next) -> Response {
+/// Removes a client's id that is not valid, so that a new one is made.
+pub fn drop_invalid(request: &mut Request) {
     if request
         .headers()
         .get(REQUEST_ID)
@@ -34,7 +32,6 @@ pub async fn drop_invalid(mut request: Request, next: Next) -> Response {
     {
         request.headers_mut().remove(REQUEST_ID);
     }
-    next.run(request).await
 }
 
 /// New request ids are UUIDs v7, like every other id here.
@@ -43,9 +40,9 @@ pub struct NewRequestId;
 
 impl MakeRequestId for NewRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
-            .ok()
-            .map(RequestId::new)
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text);
+        HeaderValue::from_str(id).ok().map(RequestId::new)
     }
 }
 

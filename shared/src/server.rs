@@ -47,26 +47,36 @@ impl InFlight {
         self.0.load(Ordering::SeqCst)
     }
 
-    async fn track(self, request: Request, next: Next) -> Response {
-        struct Guard(Arc<AtomicUsize>);
-        impl Drop for Guard {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
+    /// Counts one request until the guard is dropped.
+    fn enter(&self) -> Counted {
         self.0.fetch_add(1, Ordering::SeqCst);
-        let _guard = Guard(self.0.clone());
-        next.run(request).await
+        Counted(self.0.clone())
     }
+}
+
+/// One request counted in [`InFlight`].
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The outermost middleware: counts the request while it runs, and drops a
+/// client request id that is not valid, so that a new one is made.
+async fn outermost(in_flight: InFlight, mut request: Request, next: Next) -> Response {
+    let _counted = in_flight.enter();
+    request_id::drop_invalid(&mut request);
+    next.run(request).await
 }
 
 /// The lesson's routes wrapped in the middleware every answer passes through.
 pub fn router(routes: Router<AppState>, state: AppState, in_flight: InFlight) -> Router {
     let middleware = ServiceBuilder::new()
         .layer(middleware::from_fn(move |request, next| {
-            in_flight.clone().track(request, next)
+            outermost(in_flight.clone(), request, next)
         }))
-        .layer(middleware::from_fn(request_id::drop_invalid))
         .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -78,20 +88,24 @@ pub fn router(routes: Router<AppState>, state: AppState, in_flight: InFlight) ->
         )
         .layer(middleware::from_fn(error::render))
         .layer(CatchPanicLayer::custom(on_panic));
-    routes
+    let routes = routes
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 ErrorCode::MethodNotAllowed,
                 "method not allowed on this route",
             )
-        })
-        .route_layer(middleware::from_fn_with_state(
+        });
+    // Faults are off unless WORKBOOK_FAULTS=1: then their layer is not even there.
+    let routes = if state.config.workbook_faults {
+        routes.route_layer(middleware::from_fn_with_state(
             state.clone(),
             faults::inject,
         ))
-        .layer(middleware)
-        .with_state(state)
+    } else {
+        routes
+    };
+    routes.layer(middleware).with_state(state)
 }
 
 /// Every line logged while a request is handled carries these fields.

@@ -1,20 +1,19 @@
-//! What every handler can reach: the pool and the configuration.
+//! What every handler can reach: the database and the configuration.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use sea_orm::DatabaseConnection;
 
-use crate::config::Config;
+use crate::{config::Config, db::Database};
 
 /// The router's state, cloned into every request (both fields are shared handles).
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub db: Database,
     pub config: Arc<Config>,
 }
 
-impl FromRef<AppState> for DatabaseConnection {
+impl FromRef<AppState> for Database {
     fn from_ref(state: &AppState) -> Self {
         state.db.clone()
     }

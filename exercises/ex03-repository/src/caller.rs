@@ -27,7 +27,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok()
             .and_then(|value| Uuid::try_parse(value.trim()).ok())
             .ok_or_else(|| unauthenticated("X-User-Id is not a user id"))?;
-        if !users::exists(&state.db, id).await? {
+        if !users::exists(state.db.for_method(&parts.method), id).await? {
             return Err(unknown());
         }
         Ok(Self { id })

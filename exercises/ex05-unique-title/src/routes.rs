@@ -9,9 +9,9 @@ use axum::{
 use ex04_seeds::prelude::{
     self as previous, Caller, NewTask, TaskPatch, location, not_found, task, task::Entity as Tasks,
 };
-use sea_orm::DatabaseConnection;
 use shared::{
     ApiError, AppState, ErrorCode,
+    db::Database,
     extract::{PathId, ValidJson},
     response::Created,
 };
@@ -50,22 +50,22 @@ impl From<WriteError> for ApiError {
 
 /// `POST /api/v1/tasks`: 409 if the caller already has the title.
 pub async fn create_task(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     ValidJson(new): ValidJson<NewTask>,
 ) -> Result<Created<task::Model>, ApiError> {
-    let task = tasks::create(&db, caller.id, &new).await?;
+    let task = tasks::create(db.write(), caller.id, &new).await?;
     Ok(Created::at(location(task.id), task))
 }
 
 /// `PATCH /api/v1/tasks/{id}`: 409 if the new title is taken.
 pub async fn update_task(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     id: PathId,
     ValidJson(patch): ValidJson<TaskPatch>,
 ) -> Result<Json<task::Model>, ApiError> {
-    let task = tasks::update(&db, caller.id, id.uuid()?, &patch)
+    let task = tasks::update(db.write(), caller.id, id.uuid()?, &patch)
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(task))

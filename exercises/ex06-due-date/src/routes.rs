@@ -7,9 +7,9 @@ use axum::{
     routing::{get, post},
 };
 use ex05_unique_title::prelude::{self as previous, Caller, location, not_found};
-use sea_orm::DatabaseConnection;
 use shared::{
     ApiError, AppState,
+    db::Database,
     extract::{PathId, ValidJson},
     response::Created,
 };
@@ -39,22 +39,22 @@ pub fn router() -> Router<AppState> {
 
 /// `POST /api/v1/tasks` with an optional `dueDate`.
 pub async fn create_task(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     ValidJson(new): ValidJson<NewTask>,
 ) -> Result<Created<task::Model>, ApiError> {
-    let task = tasks::create(&db, caller.id, &new).await?;
+    let task = tasks::create(db.write(), caller.id, &new).await?;
     Ok(Created::at(location(task.id), task))
 }
 
 /// `PATCH /api/v1/tasks/{id}`: `"dueDate": null` clears the date.
 pub async fn update_task(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     id: PathId,
     ValidJson(patch): ValidJson<TaskPatch>,
 ) -> Result<Json<task::Model>, ApiError> {
-    let task = tasks::update(&db, caller.id, id.uuid()?, &patch)
+    let task = tasks::update(db.write(), caller.id, id.uuid()?, &patch)
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(task))

@@ -6,8 +6,7 @@ use axum::{
     routing::{get, post},
 };
 use ex06_due_date::prelude::{self as previous, Caller, Data, task::Entity as Tasks};
-use sea_orm::DatabaseConnection;
-use shared::{ApiError, AppState, extract::ValidQuery};
+use shared::{ApiError, AppState, db::Database, extract::ValidQuery};
 
 use crate::{
     api::ListQuery,
@@ -33,10 +32,10 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /api/v1/tasks?done=…&sort=…`.
 pub async fn list_tasks<T: HasDueDate>(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     ValidQuery(query): ValidQuery<ListQuery>,
 ) -> Result<Json<Data<T::Model>>, ApiError> {
-    let data = tasks::list::<T>(&db, caller.id, &query).await?;
+    let data = tasks::list::<T>(db.read(), caller.id, &query).await?;
     Ok(Json(Data { data }))
 }

@@ -6,8 +6,7 @@ use axum::{
     routing::{get, post},
 };
 use ex07_indexing::prelude::{self as previous, Caller, HasDueDate, task::Entity as Tasks};
-use sea_orm::DatabaseConnection;
-use shared::{ApiError, AppState, extract::ValidQuery};
+use shared::{ApiError, AppState, db::Database, extract::ValidQuery};
 use uuid::Uuid;
 
 use crate::{
@@ -34,16 +33,16 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /api/v1/tasks?…&limit=…&offset=…`.
 pub async fn list_tasks<T: HasDueDate>(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     ValidQuery(query): ValidQuery<ListQuery>,
 ) -> Result<Json<Page<T::Model>>, ApiError> {
-    Ok(Json(offset_page::<T>(&db, caller.id, &query).await?))
+    Ok(Json(offset_page::<T>(db.read(), caller.id, &query).await?))
 }
 
 /// The offset page as the API answers it (lesson 9 keeps it for requests without a cursor).
 pub async fn offset_page<T: HasDueDate>(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     owner: Uuid,
     query: &ListQuery,
 ) -> Result<Page<T::Model>, ApiError> {

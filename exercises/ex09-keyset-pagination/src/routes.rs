@@ -10,8 +10,7 @@ use axum::{
 use ex08_pagination::prelude::{
     self as previous, Caller, HasDueDate, offset_page, task::Entity as Tasks,
 };
-use sea_orm::DatabaseConnection;
-use shared::{ApiError, AppState, extract::ValidQuery};
+use shared::{ApiError, AppState, db::Database, extract::ValidQuery};
 
 use crate::{
     api::{KeysetMeta, KeysetPage, ListQuery},
@@ -37,17 +36,17 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /api/v1/tasks`: by key with `cursor`, by offset without.
 pub async fn list_tasks<T: HasDueDate>(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     ValidQuery(query): ValidQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     let ListQuery { by_offset, cursor } = query;
     let Some(cursor) = cursor else {
-        return Ok(Json(offset_page::<T>(&db, caller.id, &by_offset).await?).into_response());
+        return Ok(Json(offset_page::<T>(db.read(), caller.id, &by_offset).await?).into_response());
     };
     let limit = by_offset.limit();
     let done = by_offset.sorted.done;
-    let (data, next) = tasks::keyset_page::<T>(&db, caller.id, done, cursor, limit).await?;
+    let (data, next) = tasks::keyset_page::<T>(db.read(), caller.id, done, cursor, limit).await?;
     Ok(Json(KeysetPage {
         data,
         meta: KeysetMeta {

@@ -47,6 +47,15 @@ where
                 "send the body as Content-Type: application/json",
             ));
         }
+        // Most bodies are right: one pass straight into `T`. Only a body that
+        // fails it is read again, field by field, to name every field at fault.
+        // (An object only: serde would also read a struct from an array.)
+        if bytes.trim_ascii_start().starts_with(b"{")
+            && let Ok(parsed) = serde_json::from_slice::<T>(&bytes)
+            && parsed.validate().is_ok()
+        {
+            return Ok(ValidJson(parsed));
+        }
         let value: Box<RawValue> = serde_json::from_slice(&bytes)
             .map_err(|_| ApiError::new(ErrorCode::MalformedJson, "the body is not valid JSON"))?;
         let Ok(fields) = serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(value.get())

@@ -19,17 +19,19 @@ use crate::{
     table::TaskTable,
 };
 
-/// The owner's task `id`, if there is one.
+/// The owner's task `id`, if there is one. The primary key makes it one row
+/// at most, so the query has no `LIMIT` (see [`crate::repo`] on why not `.one()`).
 pub async fn find<T: TaskTable>(
     db: &impl ConnectionTrait,
     owner: Uuid,
     id: Uuid,
 ) -> Result<Option<T::Model>, DbErr> {
-    T::find()
+    Ok(T::find()
         .filter(T::scope(owner))
         .filter(T::ID.eq(id))
-        .one(db)
-        .await
+        .all(db)
+        .await?
+        .pop())
 }
 
 /// The owner's tasks, with `done` if given: the `WHERE` of every list.

@@ -1,8 +1,9 @@
 //! The user repository.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, SqlErr,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, SqlErr,
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 
@@ -43,14 +44,18 @@ pub async fn create(
     }
 }
 
+/// The user `id`, if there is one (by primary key, so without `LIMIT`).
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<user::Model>, DbErr> {
-    user::Entity::find_by_id(id).one(db).await
+    Ok(user::Entity::find_by_id(id).all(db).await?.pop())
 }
 
+/// Whether user `id` exists: `SELECT 1 FROM users WHERE id = ?`, nothing
+/// read or counted.
 pub async fn exists(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.eq(id))
-        .count(db)
-        .await?
-        > 0)
+    let query = Query::select()
+        .expr(Expr::val(1))
+        .from(user::Entity)
+        .and_where(user::Column::Id.eq(id))
+        .to_owned();
+    Ok(!db.query_all(&query).await?.is_empty())
 }

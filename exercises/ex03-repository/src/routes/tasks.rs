@@ -3,9 +3,9 @@
 //! update are lesson 3's, like the writes they call.
 
 use axum::{Json, extract::State, http::StatusCode};
-use sea_orm::DatabaseConnection;
 use shared::{
     ApiError,
+    db::Database,
     extract::{PathId, ValidJson, ValidQuery},
     response::Created,
 };
@@ -41,31 +41,31 @@ impl From<WriteError> for ApiError {
 
 /// `POST /api/v1/tasks`.
 pub async fn create_task(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     ValidJson(new): ValidJson<NewTask>,
 ) -> Result<Created<task::Model>, ApiError> {
-    let task = tasks::create(&db, caller.id, &new).await?;
+    let task = tasks::create(db.write(), caller.id, &new).await?;
     Ok(Created::at(location(task.id), task))
 }
 
 /// `GET /api/v1/tasks[?done=…]`.
 pub async fn list_tasks<T: TaskTable>(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     ValidQuery(filter): ValidQuery<TaskFilter>,
 ) -> Result<Json<Data<T::Model>>, ApiError> {
-    let data = tasks::list::<T>(&db, caller.id, filter.done).await?;
+    let data = tasks::list::<T>(db.read(), caller.id, filter.done).await?;
     Ok(Json(Data { data }))
 }
 
 /// `GET /api/v1/tasks/{id}`.
 pub async fn get_task<T: TaskTable>(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     id: PathId,
 ) -> Result<Json<T::Model>, ApiError> {
-    let task = tasks::find::<T>(&db, caller.id, id.uuid()?)
+    let task = tasks::find::<T>(db.read(), caller.id, id.uuid()?)
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(task))
@@ -73,12 +73,12 @@ pub async fn get_task<T: TaskTable>(
 
 /// `PATCH /api/v1/tasks/{id}`.
 pub async fn update_task(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     id: PathId,
     ValidJson(patch): ValidJson<TaskPatch>,
 ) -> Result<Json<task::Model>, ApiError> {
-    let task = tasks::update(&db, caller.id, id.uuid()?, &patch)
+    let task = tasks::update(db.write(), caller.id, id.uuid()?, &patch)
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(task))
@@ -86,11 +86,11 @@ pub async fn update_task(
 
 /// `DELETE /api/v1/tasks/{id}`: 204, or 404.
 pub async fn delete_task<T: TaskTable>(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     id: PathId,
 ) -> Result<StatusCode, ApiError> {
-    if tasks::delete::<T>(&db, caller.id, id.uuid()?).await? {
+    if tasks::delete::<T>(db.write(), caller.id, id.uuid()?).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found())

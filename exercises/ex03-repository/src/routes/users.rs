@@ -1,9 +1,9 @@
 //! The user handlers.
 
 use axum::{Json, extract::State};
-use sea_orm::DatabaseConnection;
 use shared::{
     ApiError, ErrorCode,
+    db::Database,
     extract::{PathId, ValidJson},
     response::Created,
 };
@@ -29,11 +29,11 @@ impl From<CreateError> for ApiError {
 
 /// `POST /api/v1/users`: no `X-User-Id` needed.
 pub async fn create_user(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     ValidJson(new): ValidJson<NewUser>,
 ) -> Result<Created<User>, ApiError> {
     let hash = password::hash(new.password().to_owned()).await?;
-    let user = users::create(&db, new.email(), hash).await?;
+    let user = users::create(db.write(), new.email(), hash).await?;
     Ok(Created::at(
         format!("/api/v1/users/{}", user.id),
         user.into(),
@@ -42,7 +42,7 @@ pub async fn create_user(
 
 /// `GET /api/v1/users/{id}`: only the user itself; anyone else gets 404.
 pub async fn get_user(
-    State(db): State<DatabaseConnection>,
+    State(db): State<Database>,
     caller: Caller,
     id: PathId,
 ) -> Result<Json<User>, ApiError> {
@@ -50,7 +50,7 @@ pub async fn get_user(
     if id != caller.id {
         return Err(ApiError::not_found("user not found"));
     }
-    let user = users::find(&db, id)
+    let user = users::find(db.read(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("user not found"))?;
     Ok(Json(user.into()))
