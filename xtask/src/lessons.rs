@@ -105,6 +105,33 @@ mod tests {
         assert_eq!(lesson_of("exercise"), None);
     }
 
+    /// The ladder: a lesson's crate may build on the lesson just before it,
+    /// and on no other lesson, so a reader finds every earlier name in one place.
+    #[test]
+    fn a_lesson_depends_on_no_lesson_but_the_one_before() {
+        let metadata = MetadataCommand::new()
+            .manifest_path(workspace_root().join("Cargo.toml"))
+            .no_deps()
+            .exec()
+            .unwrap();
+        for package in metadata.workspace_packages() {
+            let Some(lesson) = lesson_of(&package.name) else {
+                continue;
+            };
+            for dependency in &package.dependencies {
+                if let Some(other) = lesson_of(&dependency.name) {
+                    assert_eq!(
+                        other + 1,
+                        lesson,
+                        "{} depends on {}: a lesson may depend only on the lesson before it",
+                        package.name,
+                        dependency.name
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_workspace_has_its_lessons() {
         let lessons = Lessons::discover().unwrap();
