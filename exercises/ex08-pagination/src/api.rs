@@ -7,6 +7,8 @@ use shared::extract::{FromQuery, QueryParams};
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
+/// The largest offset the databases take (`i64::MAX`).
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
 
 /// `GET /api/v1/tasks?done=…&sort=…&limit=…&offset=…`.
 #[derive(Debug, Default)]
@@ -36,6 +38,10 @@ impl FromQuery for ListQuery {
         };
         if !(1..=MAX_LIMIT).contains(&parsed.limit()) {
             query.reject("limit", "must be from 1 to 100");
+        }
+        // The databases count rows in signed 64 bits: a larger offset is out of range.
+        if parsed.offset() > MAX_OFFSET {
+            query.reject("offset", "must be from 0 to 9223372036854775807");
         }
         parsed
     }
