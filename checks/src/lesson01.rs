@@ -30,6 +30,12 @@ pub fn checks() -> Vec<Check> {
         check!(error_envelope, 1),
         check!(statement_timeout, 1).only(Backend::Postgres),
         check!(faults_off_by_default, 1),
+        check!(config_sources, 1),
+        // Lesson 2 brings the first migration, so `migrate` has work to do.
+        check!(migrate_nothing_to_do, 1).until(1),
+        check!(request_logged, 1),
+        check!(sql_statements_logged, 1),
+        check!(acquire_timeout, 1),
     ]
 }
 
@@ -188,7 +194,7 @@ async fn bad_config_exits(ctx: Ctx) -> Outcome {
         &'static [(&'static str, &'static str)],
         &'static [&'static str],
     );
-    let cases: [Case; 6] = [
+    let cases: [Case; 16] = [
         (&[("DB_POOL_MAX", "abc")], &["DB_POOL_MAX"]),
         (
             &[("DB_POOL_MIN", "5"), ("DB_POOL_MAX", "2")],
@@ -204,6 +210,25 @@ async fn bad_config_exits(ctx: Ctx) -> Outcome {
             &["DB_CONNECT_TIMEOUT_MS"],
         ),
         (&[("AUTO_MIGRATE", "perhaps")], &["AUTO_MIGRATE"]),
+        (&[("DB_POOL_MIN", "abc")], &["DB_POOL_MIN"]),
+        (&[("HOST", "not-a-host")], &["HOST"]),
+        (
+            &[("DB_ACQUIRE_TIMEOUT_MS", "never")],
+            &["DB_ACQUIRE_TIMEOUT_MS"],
+        ),
+        (&[("DB_BUSY_TIMEOUT_MS", "-5")], &["DB_BUSY_TIMEOUT_MS"]),
+        (
+            &[("DB_STATEMENT_TIMEOUT_MS", "1.5")],
+            &["DB_STATEMENT_TIMEOUT_MS"],
+        ),
+        (
+            &[("SHUTDOWN_TIMEOUT_MS", "later")],
+            &["SHUTDOWN_TIMEOUT_MS"],
+        ),
+        (&[("LOG_FORMAT", "xml")], &["LOG_FORMAT"]),
+        (&[("RUST_LOG", "info,[")], &["RUST_LOG"]),
+        (&[("WORKBOOK_FAULTS", "maybe")], &["WORKBOOK_FAULTS"]),
+        (&[("DATABASE_URL", "not a url")], &["DATABASE_URL"]),
     ];
     for (settings, names) in cases {
         let mut run = ctx.app();
@@ -533,6 +558,7 @@ async fn statement_timeout(ctx: Ctx) -> Outcome {
         .await?;
     let took = started.elapsed();
     reply.expect_error(503, "SERVICE_UNAVAILABLE")?;
+    expect_retry_after(&reply)?;
     snapshot::assert("statement_timeout", &snapshot::reply(&reply))?;
     ensure!(
         took < Duration::from_millis(3000),
@@ -574,5 +600,389 @@ async fn faults_off_by_default(ctx: Ctx) -> Outcome {
             started.elapsed()
         );
     }
+    Ok(())
+}
+
+/// A 503 carries `Retry-After`: a number of seconds or an HTTP date.
+pub fn expect_retry_after(reply: &Reply) -> Outcome {
+    let value = reply.header("retry-after").unwrap_or_default().trim();
+    ensure!(
+        !value.is_empty() && (value.bytes().all(|b| b.is_ascii_digit()) || value.ends_with("GMT")),
+        "{}: a 503 must carry Retry-After (seconds or an HTTP date), got {:?}",
+        reply.label,
+        reply.header("retry-after")
+    );
+    Ok(())
+}
+
+/// With the only pooled connection held, a request that needs one waits at
+/// most `DB_ACQUIRE_TIMEOUT_MS`, then answers 503 `SERVICE_UNAVAILABLE` with
+/// `Retry-After`.
+async fn acquire_timeout(ctx: Ctx) -> Outcome {
+    let app = ctx
+        .app()
+        .env("DB_POOL_MIN", "1")
+        .env("DB_POOL_MAX", "1")
+        .env("DB_ACQUIRE_TIMEOUT_MS", "300")
+        .start()
+        .await?;
+    let holder = tokio::spawn(app.get("/health").header("x-fault-delay-ms", "4000").send());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let started = Instant::now();
+    let reply = app
+        .get("/health")
+        .header("x-fault-delay-ms", "10")
+        .send()
+        .await?;
+    let waited = started.elapsed();
+    reply.expect_error(503, "SERVICE_UNAVAILABLE")?;
+    expect_retry_after(&reply)?;
+    ensure!(
+        waited < Duration::from_millis(2500),
+        "with DB_ACQUIRE_TIMEOUT_MS=300 a request waited {waited:?} for a pooled connection"
+    );
+    holder
+        .await
+        .map_err(|e| Failure::Error(e.to_string()))??
+        .expect(200)?;
+    Ok(())
+}
+
+/// Configuration comes from flags, then the environment, then `.env` in the
+/// working directory, then defaults: a bad value in `.env` stops the binary,
+/// the environment overrides it, a flag overrides the environment; every
+/// variable is also a kebab-case flag; without `DATABASE_URL` the binary
+/// makes `data/` and a SQLite file in it; without `LOG_FORMAT`, logs to a
+/// pipe are JSON.
+async fn config_sources(ctx: Ctx) -> Outcome {
+    let dotenv = ctx.workdir().join(".env");
+    std::fs::write(&dotenv, "DB_POOL_MAX=abc\n").map_err(|e| Failure::Error(e.to_string()))?;
+    let output = ctx
+        .app()
+        .without("DB_POOL_MAX")
+        .args(&["migrate", "status"])
+        .run(Duration::from_secs(15))
+        .await?;
+    expect_eq(
+        "exit status with DB_POOL_MAX=abc in .env",
+        Some(2),
+        output.code,
+    )?;
+    let first = output.stderr().into_iter().next().unwrap_or_default();
+    ensure!(
+        first.starts_with("error:") && first.contains("DB_POOL_MAX"),
+        "with DB_POOL_MAX=abc in .env the first stderr line must start `error:` and name DB_POOL_MAX, got {first:?}"
+    );
+    let started = |what: &'static str, app: Result<crate::harness::RunningApp, Failure>| async move {
+        match app {
+            Ok(app) => {
+                app.stop().await?;
+                Ok(())
+            }
+            Err(Failure::Error(reason)) => fail!("{what}: the binary did not start: {reason}"),
+            Err(other) => Err(other),
+        }
+    };
+    started(
+        "DB_POOL_MAX=4 in the environment over DB_POOL_MAX=abc in .env",
+        ctx.app().env("DB_POOL_MAX", "4").start().await,
+    )
+    .await?;
+    std::fs::remove_file(&dotenv).map_err(|e| Failure::Error(e.to_string()))?;
+    started(
+        "--db-pool-max 4 over DB_POOL_MAX=abc in the environment",
+        ctx.app()
+            .env("DB_POOL_MAX", "abc")
+            .args(&["--db-pool-max", "4"])
+            .start()
+            .await,
+    )
+    .await?;
+    let url = ctx.database().await?.url().to_owned();
+    started(
+        "every setting given as a flag",
+        ctx.app()
+            .no_database()
+            .env("DB_POOL_MIN", "x")
+            .env("DB_CONNECT_TIMEOUT_MS", "x")
+            .env("LOG_FORMAT", "x")
+            .args(&[
+                "--database-url",
+                &url,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--db-pool-min",
+                "1",
+                "--db-pool-max",
+                "4",
+                "--db-connect-timeout-ms",
+                "5000",
+                "--db-acquire-timeout-ms",
+                "5000",
+                "--db-busy-timeout-ms",
+                "5000",
+                "--db-statement-timeout-ms",
+                "30000",
+                "--auto-migrate",
+                "true",
+                "--shutdown-timeout-ms",
+                "10000",
+                "--log-format",
+                "json",
+                "--rust-log",
+                "info",
+                "--workbook-faults",
+                "1",
+            ])
+            .start()
+            .await,
+    )
+    .await?;
+    started(
+        "without LOG_FORMAT and stdout a pipe (JSON logs expected)",
+        ctx.app().without("LOG_FORMAT").start().await,
+    )
+    .await?;
+    started(
+        "without DATABASE_URL",
+        ctx.app().no_database().start().await,
+    )
+    .await?;
+    let files: Vec<String> = std::fs::read_dir(ctx.workdir().join("data"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ensure!(
+        files.iter().any(|name| name.ends_with(".db")),
+        "without DATABASE_URL the default sqlite://data/<binary>.db should make data/ and a .db file in it; data/ holds {files:?}"
+    );
+    Ok(())
+}
+
+/// Lesson 1 has no migrations: `migrate up`, `down`, `status` and `fresh`
+/// each exit 0 and print that there is nothing to do.
+async fn migrate_nothing_to_do(ctx: Ctx) -> Outcome {
+    for command in ["up", "down", "status", "fresh"] {
+        let output = ctx
+            .app()
+            .args(&["migrate", command])
+            .run(Duration::from_secs(30))
+            .await?;
+        output.expect_success(&format!("migrate {command}"))?;
+        let printed = output.printed().join("\n");
+        ensure!(
+            printed.to_lowercase().contains("nothing to do"),
+            "`migrate {command}` at lesson 1 should print that there is nothing to do, printed {printed:?}"
+        );
+    }
+    Ok(())
+}
+
+/// The one INFO event a finished request logs, by its request id.
+pub fn completion_events(
+    app: &crate::harness::RunningApp,
+    request_id: &str,
+) -> Vec<crate::harness::logs::LogLine> {
+    app.logs
+        .lines()
+        .into_iter()
+        .filter(|line| {
+            line.get("request_id")
+                .and_then(|v| v.as_str().map(str::to_owned))
+                == Some(request_id.to_owned())
+                || line.raw.contains(&format!("\"{request_id}\""))
+        })
+        .filter(|line| line.get("status").is_some() && line.get("latency_ms").is_some())
+        .collect()
+}
+
+/// Waits for the completion event of `request_id` and checks its fields:
+/// INFO, `method`, `path`, `status` (a number) and `latency_ms` (a number).
+pub async fn expect_completion(
+    app: &crate::harness::RunningApp,
+    request_id: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+) -> Outcome {
+    app.wait_for_log(Duration::from_secs(5), |line| {
+        line.raw.contains(request_id) && line.get("status").is_some()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let events: Vec<_> = app
+        .logs
+        .lines()
+        .into_iter()
+        .filter(|line| line.raw.contains(request_id) && line.get("status").is_some())
+        .collect();
+    let [event] = events.as_slice() else {
+        fail!(
+            "{method} {path}: expected one completion event (with `status`) carrying the request id {request_id}, found {}: {:?}",
+            events.len(),
+            events.iter().map(|l| &l.raw).collect::<Vec<_>>()
+        );
+    };
+    let shown = &event.raw;
+    expect_eq(
+        &format!("level of the completion event {shown}"),
+        Some("INFO".to_owned()),
+        event.level().map(|l| l.to_uppercase()),
+    )?;
+    expect_eq(
+        &format!("`method` of the completion event {shown}"),
+        Some(method),
+        event.get("method").as_ref().and_then(Value::as_str),
+    )?;
+    expect_eq(
+        &format!("`path` of the completion event {shown}"),
+        Some(path),
+        event.get("path").as_ref().and_then(Value::as_str),
+    )?;
+    expect_eq(
+        &format!("`status` (a number) of the completion event {shown}"),
+        Some(u64::from(status)),
+        event.get("status").as_ref().and_then(Value::as_u64),
+    )?;
+    ensure!(
+        event
+            .get("latency_ms")
+            .as_ref()
+            .and_then(Value::as_f64)
+            .is_some_and(|ms| ms >= 0.0),
+        "the completion event has no numeric `latency_ms`: {shown}"
+    );
+    Ok(())
+}
+
+/// Each finished request logs one INFO event with `method`, `path`, `status`
+/// as a number and a numeric `latency_ms`, for answers and errors alike.
+async fn request_logged(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    for (request, id, method, path, status) in [
+        (
+            app.get("/health"),
+            "check-logged-health",
+            "GET",
+            "/health",
+            200,
+        ),
+        (
+            app.get("/ready"),
+            "check-logged-ready",
+            "GET",
+            "/ready",
+            200,
+        ),
+        (
+            app.delete("/health"),
+            "check-logged-405",
+            "DELETE",
+            "/health",
+            405,
+        ),
+        (
+            app.get("/health").header("x-fault-panic", "1"),
+            "check-logged-500",
+            "GET",
+            "/health",
+            500,
+        ),
+    ] {
+        request
+            .header("x-request-id", id)
+            .send()
+            .await?
+            .expect(status)?;
+        expect_completion(&app, id, method, path, status).await?;
+    }
+    let id = "check-logged-404";
+    app.get("/no/such/route")
+        .header("x-request-id", id)
+        .send()
+        .await?
+        .expect(404)?;
+    app.wait_for_log(Duration::from_secs(5), |line| {
+        line.raw.contains(id) && line.get("status").is_some()
+    })
+    .await;
+    let events = completion_events(&app, id);
+    ensure!(
+        events
+            .iter()
+            .any(|e| e.get("status").as_ref().and_then(Value::as_u64) == Some(404)),
+        "an unknown route logged no completion event with status 404: {:?}",
+        events.iter().map(|l| &l.raw).collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+/// With `RUST_LOG=info,sql=debug` each statement logs one DEBUG event with
+/// its text in `db.statement` and a numeric `elapsed_ms` (here `SELECT 1`
+/// behind `/ready`); with `RUST_LOG=info` no statement is logged.
+async fn sql_statements_logged(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let id = "check-sql-events";
+    app.get("/ready")
+        .header("x-request-id", id)
+        .send()
+        .await?
+        .expect(200)?;
+    app.wait_for_log(Duration::from_secs(5), |line| {
+        line.raw.contains(id) && line.get("status").is_some()
+    })
+    .await;
+    let statements: Vec<_> = app
+        .logs
+        .lines()
+        .into_iter()
+        .filter(|line| line.raw.contains(id) && line.statement().is_some())
+        .collect();
+    let Some(select) = statements.iter().find(|line| {
+        line.statement()
+            .is_some_and(|sql| sql.to_uppercase().contains("SELECT 1"))
+    }) else {
+        fail!(
+            "/ready logged no `db.statement` event holding SELECT 1 (target sql, RUST_LOG=info,sql=debug): {:?}",
+            statements.iter().map(|l| &l.raw).collect::<Vec<_>>()
+        );
+    };
+    expect_eq(
+        &format!("level of the statement event {}", select.raw),
+        Some("DEBUG".to_owned()),
+        select.level().map(|l| l.to_uppercase()),
+    )?;
+    for line in &statements {
+        ensure!(
+            line.get("elapsed_ms")
+                .as_ref()
+                .and_then(Value::as_f64)
+                .is_some_and(|ms| ms >= 0.0),
+            "a statement event has no numeric `elapsed_ms`: {}",
+            line.raw
+        );
+    }
+    app.stop().await?;
+
+    let app = ctx.app().env("RUST_LOG", "info").start().await?;
+    app.get("/ready").send().await?.expect(200)?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shown: Vec<String> = app
+        .logs
+        .lines()
+        .into_iter()
+        .filter(|line| line.get("db.statement").is_some())
+        .map(|line| line.raw)
+        .collect();
+    ensure!(
+        shown.is_empty(),
+        "with RUST_LOG=info statements were logged (they are DEBUG events): {shown:?}"
+    );
     Ok(())
 }

@@ -20,6 +20,8 @@ pub fn checks() -> Vec<Check> {
         check!(tasks_user_index, 2),
         check!(timestamps_default_utc, 2),
         check!(migrate_down_and_status, 2),
+        check!(migrate_commands_idempotent, 2),
+        check!(auto_migrate_setting, 2),
     ]
 }
 
@@ -296,5 +298,132 @@ async fn migrate_down_and_status(ctx: Ctx) -> Outcome {
         "after `migrate up` again, users and tasks should exist; tables: {tables:?}"
     );
     db.close().await;
+    Ok(())
+}
+
+/// Runs `migrate <args>` and expects exit status 0.
+async fn migrate(ctx: &Ctx, args: &[&str]) -> Outcome {
+    let mut all = vec!["migrate"];
+    all.extend_from_slice(args);
+    ctx.app()
+        .args(&all)
+        .run(Duration::from_secs(60))
+        .await?
+        .expect_success(&all.join(" "))?;
+    Ok(())
+}
+
+/// Every `migrate` command, with each of its flags, may run twice: `down`
+/// with nothing applied changes nothing; `up -n 1` applies exactly one;
+/// `up` again leaves the schema as it was; `fresh` (twice) leaves the same
+/// schema with no rows; `down -n N` rolls back all N (twice changes nothing
+/// more); `up` then restores the schema.
+async fn migrate_commands_idempotent(ctx: Ctx) -> Outcome {
+    let states = |list: &[(String, String)]| -> Vec<String> {
+        list.iter().map(|(_, state)| state.clone()).collect()
+    };
+    let count = statuses(&ctx).await?.len();
+    let pending = vec!["pending".to_owned(); count];
+    let applied = vec!["applied".to_owned(); count];
+
+    migrate(&ctx, &["down"]).await?;
+    expect_eq(
+        "statuses after `migrate down` with nothing applied",
+        pending.clone(),
+        states(&statuses(&ctx).await?),
+    )?;
+    migrate(&ctx, &["up", "-n", "1"]).await?;
+    let mut one = pending.clone();
+    one[0] = "applied".to_owned();
+    expect_eq(
+        "statuses after `migrate up -n 1`",
+        one,
+        states(&statuses(&ctx).await?),
+    )?;
+    migrate(&ctx, &["up"]).await?;
+    let db = ctx.database().await?.inspect().await?;
+    let schema = db.schema().await?;
+    db.close().await;
+    for run in ["once more", "a third time"] {
+        migrate(&ctx, &["up"]).await?;
+        expect_eq(
+            &format!("statuses after `migrate up` {run}"),
+            applied.clone(),
+            states(&statuses(&ctx).await?),
+        )?;
+        let db = ctx.database().await?.inspect().await?;
+        let again = db.schema().await?;
+        db.close().await;
+        ensure!(again == schema, "`migrate up` {run} changed the schema");
+    }
+
+    let db = ctx.database().await?.inspect().await?;
+    insert_user(&db, "before-fresh@example.com").await?;
+    db.close().await;
+    for run in ["", " again"] {
+        migrate(&ctx, &["fresh"]).await?;
+        expect_eq(
+            &format!("statuses after `migrate fresh`{run}"),
+            applied.clone(),
+            states(&statuses(&ctx).await?),
+        )?;
+        let db = ctx.database().await?.inspect().await?;
+        let after = db.schema().await?;
+        let users = db.number("SELECT count(*) FROM users", []).await?;
+        db.close().await;
+        ensure!(
+            after == schema,
+            "`migrate fresh`{run} left a schema other than `migrate up` makes"
+        );
+        expect_eq(&format!("users after `migrate fresh`{run}"), 0, users)?;
+    }
+
+    let all = count.to_string();
+    for run in ["", " again"] {
+        migrate(&ctx, &["down", "-n", &all]).await?;
+        expect_eq(
+            &format!("statuses after `migrate down -n {all}`{run}"),
+            pending.clone(),
+            states(&statuses(&ctx).await?),
+        )?;
+        let db = ctx.database().await?.inspect().await?;
+        let tables = db.tables().await?;
+        db.close().await;
+        ensure!(
+            !tables.iter().any(|t| t == "users" || t == "tasks"),
+            "after `migrate down -n {all}`{run} users and tasks should be gone; tables: {tables:?}"
+        );
+    }
+    migrate(&ctx, &["up"]).await?;
+    let db = ctx.database().await?.inspect().await?;
+    let restored = db.schema().await?;
+    db.close().await;
+    ensure!(
+        restored == schema,
+        "`migrate up` after rolling everything back did not restore the schema"
+    );
+    Ok(())
+}
+
+/// `serve` applies pending migrations first by default, and not with
+/// `AUTO_MIGRATE=false`.
+async fn auto_migrate_setting(ctx: Ctx) -> Outcome {
+    ctx.app()
+        .env("AUTO_MIGRATE", "false")
+        .start()
+        .await?
+        .stop()
+        .await?;
+    let after_off = statuses(&ctx).await?;
+    ensure!(
+        after_off.iter().all(|(_, s)| s == "pending"),
+        "`serve` with AUTO_MIGRATE=false applied migrations: {after_off:?}"
+    );
+    ctx.app().start().await?.stop().await?;
+    let after_on = statuses(&ctx).await?;
+    ensure!(
+        after_on.iter().all(|(_, s)| s == "applied"),
+        "`serve` with the default AUTO_MIGRATE=true left migrations pending: {after_on:?}"
+    );
     Ok(())
 }

@@ -27,6 +27,13 @@ pub fn checks() -> Vec<Check> {
             .timeout_secs(400),
         check!(sqlite_pragmas, 3).only(Backend::Sqlite),
         check!(shutdown_cuts_off_stuck_writes, 3),
+        check!(path_id_not_uuid, 3),
+        check!(error_order, 3),
+        check!(ids_and_times, 3),
+        // Lesson 8 pages the list and adds `meta`.
+        check!(list_has_every_row, 3).until(7),
+        check!(request_log_names_route, 3),
+        check!(no_body_in_logs, 3),
     ]
 }
 
@@ -416,6 +423,30 @@ async fn validation(ctx: Ctx) -> Outcome {
             "VALIDATION_FAILED",
             vec!["password"],
         ),
+        (
+            "user_password_too_long",
+            app.post("/api/v1/users")
+                .json(&json!({"email": unique_email("long"), "password": "p".repeat(129)})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["password"],
+        ),
+        (
+            "user_email_too_long",
+            app.post("/api/v1/users").json(
+                &json!({"email": format!("{}@example.com", "a".repeat(243)), "password": PASSWORD}),
+            ),
+            422,
+            "VALIDATION_FAILED",
+            vec!["email"],
+        ),
+        (
+            "empty_title",
+            tasks().json(&json!({"title": ""})),
+            422,
+            "VALIDATION_FAILED",
+            vec!["title"],
+        ),
     ];
     for (name, request, status, code, fields) in cases {
         let reply = request.send().await?;
@@ -433,6 +464,12 @@ async fn validation(ctx: Ctx) -> Outcome {
         }
         snapshot::assert(&format!("validation-{name}"), &snapshot::reply(&reply))?;
     }
+    let longest = app
+        .post("/api/v1/users")
+        .json(&json!({"email": format!("{}@example.com", "b".repeat(242)), "password": "p".repeat(128)}))
+        .send()
+        .await?;
+    longest.expect(201)?;
     let long = new_task(&app, user, json!({"title": "é".repeat(200)})).await?;
     expect_eq(
         "a title of 200 two-byte characters",
@@ -488,7 +525,16 @@ async fn done_filter(ctx: Ctx) -> Outcome {
         &[
             ("done=maybe", "done"),
             ("done=", "done"),
+            ("done=TRUE", "done"),
+            ("done=False", "done"),
+            ("done=1", "done"),
+            ("done=0", "done"),
+            ("done=yes", "done"),
+            ("done=%20true", "done"),
+            ("done=true&done=false", "done"),
+            ("done=true&done=true", "done"),
             ("colour=red", "colour"),
+            ("Done=true", "Done"),
         ],
     )
     .await
@@ -696,6 +742,7 @@ async fn sqlite_pragmas(ctx: Ctx) -> Outcome {
     lock.rollback().await?;
     let reply = reply?;
     reply.expect_error(503, "SERVICE_UNAVAILABLE")?;
+    crate::lesson01::expect_retry_after(&reply)?;
     ensure!(
         waited < HOLD * 2,
         "with DB_BUSY_TIMEOUT_MS=200 a create waited {waited:?} for a write lock"
@@ -802,4 +849,327 @@ fn says_cut_off(text: &str, n: usize) -> bool {
         && text
             .split(|c: char| !c.is_ascii_digit())
             .any(|word| word == n.to_string())
+}
+
+/// Path ids that are not UUIDs.
+const NOT_UUIDS: [&str; 4] = [
+    "not-a-uuid",
+    "12345",
+    "0190e0a0-0000-7000-8000-00000000000g",
+    "0190e0a0-0000-7000-8000-000000000000-1",
+];
+
+/// A path id that is not a UUID names no row: 404 `NOT_FOUND` in the
+/// envelope, exactly like a missing id, on every route that takes `{id}`
+/// (users GET; tasks GET, PATCH, DELETE, and PUT from lesson 11). Like any
+/// 404 for a row it comes after 401 (no `X-User-Id`), 415 and 422.
+async fn path_id_not_uuid(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let lesson = ctx.lesson();
+    let user = new_user(&app, "pathid").await?;
+    let changing = crate::flows::changing;
+    let missing = Uuid::now_v7().to_string();
+    let like_missing = snapshot::redact(
+        &app.get(&format!("/api/v1/tasks/{missing}"))
+            .user(user)
+            .send()
+            .await?
+            .json,
+    );
+    for bad in NOT_UUIDS {
+        let task = format!("/api/v1/tasks/{bad}");
+        let user_path = format!("/api/v1/users/{bad}");
+        let mut attempts = vec![
+            app.get(&user_path).user(user),
+            app.get(&task).user(user),
+            changing(
+                app.patch(&task).user(user).json(&json!({"done": true})),
+                lesson,
+            ),
+            app.delete(&task).user(user),
+        ];
+        if lesson >= 11 {
+            attempts.push(
+                app.put(&task)
+                    .user(user)
+                    .json(&json!({"title": "Not made", "done": false, "dueDate": null})),
+            );
+        }
+        for attempt in attempts {
+            let reply = attempt.send().await?;
+            reply.expect_error(404, "NOT_FOUND")?;
+            snapshot::assert(
+                "tasks_scoped_to_caller-foreign",
+                &snapshot::status_and_code(&reply),
+            )?;
+        }
+        let reply = app.get(&task).user(user).send().await?;
+        expect_eq(
+            &format!("GET {task} answers like a missing task"),
+            like_missing.clone(),
+            snapshot::redact(&reply.json),
+        )?;
+        for request in [
+            app.get(&user_path),
+            app.get(&task),
+            app.patch(&task).json(&json!({"done": true})),
+            app.delete(&task),
+        ] {
+            request.send().await?.expect_error(401, "UNAUTHENTICATED")?;
+        }
+        changing(
+            app.patch(&task)
+                .user(user)
+                .body("text/plain", r#"{"done": true}"#),
+            lesson,
+        )
+        .send()
+        .await?
+        .expect_error(415, "UNSUPPORTED_MEDIA_TYPE")?;
+        changing(
+            app.patch(&task).user(user).json(&json!({"done": "yes"})),
+            lesson,
+        )
+        .send()
+        .await?
+        .expect_error(422, "VALIDATION_FAILED")?;
+    }
+    let db = ctx.database().await?.inspect().await?;
+    let rows = db.number("SELECT count(*) FROM tasks", []).await?;
+    db.close().await;
+    expect_eq("tasks in the database", 0, rows)
+}
+
+/// When several answers apply: no such route (404) or method (405) before
+/// 401; 413 before 415; 415 before 400 `MALFORMED_JSON`;
+/// 422 before the 404 of a missing or another user's row.
+async fn error_order(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let lesson = ctx.lesson();
+    let user = new_user(&app, "order").await?;
+    let other = new_user(&app, "order-other").await?;
+    let foreign = new_task(&app, other, json!({"title": "Not yours"})).await?;
+    let foreign = format!("/api/v1/tasks/{}", foreign.id()?);
+    let missing = format!("/api/v1/tasks/{}", Uuid::now_v7());
+    let huge = format!("{{\"title\": \"{}\"}}", "x".repeat(70_000));
+    let changing = crate::flows::changing;
+    let cases: Vec<(crate::harness::http::Request, u16, &str)> = vec![
+        (app.get("/api/v1/no-such-route"), 404, "NOT_FOUND"),
+        (app.get("/api/v1/tasks/extra/segments"), 404, "NOT_FOUND"),
+        (app.delete("/api/v1/tasks"), 405, "METHOD_NOT_ALLOWED"),
+        (
+            app.patch(&format!("/api/v1/users/{user}")),
+            405,
+            "METHOD_NOT_ALLOWED",
+        ),
+        (
+            app.post("/api/v1/tasks")
+                .user(user)
+                .body("text/plain", huge),
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (
+            app.post("/api/v1/tasks")
+                .user(user)
+                .body("text/plain", r#"{"title": "#),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            changing(
+                app.patch(&missing).user(user).json(&json!({"done": "yes"})),
+                lesson,
+            ),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            changing(
+                app.patch(&foreign).user(user).json(&json!({"title": ""})),
+                lesson,
+            ),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            changing(
+                app.patch(&missing)
+                    .user(user)
+                    .body("application/json", r#"{"done": "#),
+                lesson,
+            ),
+            400,
+            "MALFORMED_JSON",
+        ),
+    ];
+    for (request, status, code) in cases {
+        request.send().await?.expect_error(status, code)?;
+    }
+    Ok(())
+}
+
+/// Ids in answers are UUIDs of version 7; times are RFC 3339 in UTC with a `Z`.
+async fn ids_and_times(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let time = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+        .expect("valid pattern");
+    let user = app
+        .post("/api/v1/users")
+        .json(&json!({"email": unique_email("formats"), "password": PASSWORD}))
+        .send()
+        .await?;
+    user.expect(201)?;
+    let owner = user.id()?;
+    let task = new_task(&app, owner, json!({"title": "Well formed"})).await?;
+    let patched = app
+        .patch(&format!("/api/v1/tasks/{}", task.id()?))
+        .user(owner);
+    let patched = crate::flows::changing(patched, ctx.lesson())
+        .json(&json!({"done": true}))
+        .send()
+        .await?;
+    patched.expect(200)?;
+    for (what, reply, id_fields) in [
+        ("the created user", &user, vec!["/id"]),
+        ("the created task", &task, vec!["/id", "/userId"]),
+        ("the patched task", &patched, vec!["/id", "/userId"]),
+    ] {
+        for pointer in id_fields {
+            let id = reply.str_at(pointer)?;
+            let version = Uuid::parse_str(&id).map(|u| u.get_version_num()).ok();
+            expect_eq(
+                &format!("UUID version of {pointer} of {what} ({id})"),
+                Some(7),
+                version,
+            )?;
+        }
+        for pointer in ["/createdAt", "/updatedAt"] {
+            let at = reply.str_at(pointer)?;
+            ensure!(
+                time.is_match(&at),
+                "{pointer} of {what} is {at:?}: expected RFC 3339 UTC with a Z, like 2026-03-01T12:00:00.123456Z"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Until lesson 8 the list is `{"data": [...]}` with every row: 25 tasks, 25 rows, no other key.
+async fn list_has_every_row(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let user = new_user(&app, "everything").await?;
+    crate::flows::new_tasks(
+        &app,
+        user,
+        25,
+        |i| json!({"title": format!("every {i:02}")}),
+    )
+    .await?;
+    let reply = app.get("/api/v1/tasks").user(user).send().await?;
+    reply.expect(200)?;
+    expect_eq(
+        "keys of the list answer",
+        vec!["data".to_owned()],
+        keys(&reply.json),
+    )?;
+    expect_eq("rows listed of 25 tasks", 25, reply.data()?.len())
+}
+
+/// The completion event's `path` is the matched route (`/api/v1/tasks/{id}`),
+/// never the id the client sent.
+async fn request_log_names_route(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let user = new_user(&app, "routed").await?;
+    let task = new_task(&app, user, json!({"title": "Routed"})).await?;
+    let cases = [
+        (
+            app.get(&format!("/api/v1/tasks/{}", task.id()?)).user(user),
+            "check-route-task",
+            "GET",
+            "/api/v1/tasks/{id}",
+            200,
+        ),
+        (
+            app.get(&format!("/api/v1/tasks/{}", Uuid::now_v7()))
+                .user(user),
+            "check-route-missing",
+            "GET",
+            "/api/v1/tasks/{id}",
+            404,
+        ),
+        (
+            app.get(&format!("/api/v1/users/{user}")).user(user),
+            "check-route-user",
+            "GET",
+            "/api/v1/users/{id}",
+            200,
+        ),
+        (
+            app.get("/api/v1/tasks?done=true").user(user),
+            "check-route-list",
+            "GET",
+            "/api/v1/tasks",
+            200,
+        ),
+        (
+            app.post("/api/v1/tasks")
+                .user(user)
+                .json(&json!({"title": 5})),
+            "check-route-invalid",
+            "POST",
+            "/api/v1/tasks",
+            422,
+        ),
+    ];
+    for (request, id, method, path, status) in cases {
+        request
+            .header("x-request-id", id)
+            .send()
+            .await?
+            .expect(status)?;
+        crate::lesson01::expect_completion(&app, id, method, path, status).await?;
+    }
+    Ok(())
+}
+
+/// No log line holds a request body or a value from it: the title of a
+/// create and of a patch, and a signup's password, never appear in the logs.
+async fn no_body_in_logs(ctx: Ctx) -> Outcome {
+    let app = ctx.app().start().await?;
+    let user = new_user(&app, "quiet").await?;
+    let marker = format!("zq-body-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let created = new_task(&app, user, json!({"title": format!("{marker} created")})).await?;
+    crate::flows::changing(
+        app.patch(&format!("/api/v1/tasks/{}", created.id()?))
+            .user(user)
+            .json(&json!({"title": format!("{marker} patched"), "done": true})),
+        ctx.lesson(),
+    )
+    .send()
+    .await?
+    .expect(200)?;
+    app.post("/api/v1/tasks")
+        .user(user)
+        .json(&json!({"title": format!("{marker} refused"), "colour": "red"}))
+        .send()
+        .await?
+        .expect(422)?;
+    app.wait_for_log(Duration::from_secs(5), |line| {
+        line.get("status").and_then(|s| s.as_u64()) == Some(422)
+    })
+    .await;
+    for line in app.logs.lines() {
+        ensure!(
+            !line.raw.contains(&marker),
+            "a log line holds a value from a request body: {}",
+            line.raw
+        );
+        ensure!(
+            !line.raw.contains(PASSWORD),
+            "a log line holds the password: {}",
+            line.raw
+        );
+    }
+    Ok(())
 }

@@ -139,24 +139,40 @@ async fn dump(db: &Inspector) -> Result<Vec<String>, Failure> {
     Ok(users.into_iter().chain(tasks).collect())
 }
 
-/// Running `seed` twice leaves exactly the same rows.
+/// Running `seed` twice leaves exactly the same rows, with the default
+/// flags and with `--users 3 --tasks 45` (after the default run: a larger
+/// seed adds only what is missing, and running it again adds nothing).
 async fn seed_idempotent(ctx: Ctx) -> Outcome {
-    seed(&ctx, &[], Duration::from_secs(120)).await?;
+    seed_twice(&ctx, &[]).await?;
+    seed_twice(&ctx, &["--users", "3", "--tasks", "45"]).await?;
+    let db = ctx.database().await?.inspect().await?;
+    let users = db.number("SELECT count(*) FROM users", []).await?;
+    let tasks = db.number("SELECT count(*) FROM tasks", []).await?;
+    db.close().await;
+    expect_eq("users after seed --users 3 --tasks 45", 3, users)?;
+    expect_eq("tasks after seed --users 3 --tasks 45", 45, tasks)
+}
+
+/// Runs `seed <args>` twice; the second run must change no row.
+async fn seed_twice(ctx: &Ctx, args: &[&str]) -> Outcome {
+    let shown = format!("seed {}", args.join(" "));
+    let shown = shown.trim_end();
+    seed(ctx, args, Duration::from_secs(120)).await?;
     let db = ctx.database().await?.inspect().await?;
     let first = dump(&db).await?;
     db.close().await;
-    seed(&ctx, &[], Duration::from_secs(120)).await?;
+    seed(ctx, args, Duration::from_secs(120)).await?;
     let db = ctx.database().await?.inspect().await?;
     let second = dump(&db).await?;
     db.close().await;
-    ensure!(!first.is_empty(), "the seed wrote nothing");
+    ensure!(!first.is_empty(), "`{shown}` wrote nothing");
     if first != second {
         let before: BTreeSet<&String> = first.iter().collect();
         let after: BTreeSet<&String> = second.iter().collect();
         let added: Vec<_> = after.difference(&before).take(3).collect();
         let removed: Vec<_> = before.difference(&after).take(3).collect();
         return Err(Failure::Failed(format!(
-            "a second seed changed the rows ({} before, {} after); added e.g. {added:?}, removed e.g. {removed:?}",
+            "a second `{shown}` changed the rows ({} before, {} after); added e.g. {added:?}, removed e.g. {removed:?}",
             first.len(),
             second.len()
         )));
@@ -164,10 +180,20 @@ async fn seed_idempotent(ctx: Ctx) -> Outcome {
     Ok(())
 }
 
-/// `seed --tasks 5000` makes 5,000 tasks, spread over the users.
+/// `seed --users 7 --tasks 5000` makes 7 users and 5,000 tasks, spread over the users.
 async fn seed_scales(ctx: Ctx) -> Outcome {
-    seed(&ctx, &["--tasks", "5000"], Duration::from_secs(200)).await?;
+    seed(
+        &ctx,
+        &["--users", "7", "--tasks", "5000"],
+        Duration::from_secs(200),
+    )
+    .await?;
     let db = ctx.database().await?.inspect().await?;
+    expect_eq(
+        "users after --users 7",
+        7,
+        db.number("SELECT count(*) FROM users", []).await?,
+    )?;
     expect_eq(
         "tasks after --tasks 5000",
         5000,

@@ -140,7 +140,24 @@ async fn sort_orders(ctx: Ctx) -> Outcome {
         ids(&reply)?,
     )?;
 
-    expect_invalid_list_queries(&app, user, "sort_orders-invalid", &[("sort=title", "sort")]).await
+    expect_invalid_list_queries(
+        &app,
+        user,
+        "sort_orders-invalid",
+        &[
+            ("sort=title", "sort"),
+            ("sort=", "sort"),
+            ("sort=CREATED_AT", "sort"),
+            ("sort=Due_Date", "sort"),
+            ("sort=%2Bcreated_at", "sort"),
+            ("sort=--due_date", "sort"),
+            ("sort=due_date,created_at", "sort"),
+            ("sort=created_at&sort=due_date", "sort"),
+            ("sort=due_date&sort=due_date", "sort"),
+            ("sort=created_at&done=TRUE", "done"),
+        ],
+    )
+    .await
 }
 
 /// Each repository call that lists tasks logs `op` and `elapsed_ms` within its request.

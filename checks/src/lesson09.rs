@@ -323,7 +323,9 @@ async fn second_page_cursor(app: &RunningApp, user: Uuid) -> Result<String, Fail
         .str_at("/meta/nextCursor")
 }
 
-/// `cursor` with `offset`, or with a sort other than `created_at`, is 400 `INVALID_QUERY`.
+/// `cursor` with `offset`, with any sort other than `created_at`
+/// (`-created_at`, `due_date`, `-due_date`), or given twice, is 400
+/// `INVALID_QUERY`; with `sort=created_at` it pages.
 async fn cursor_with_offset_rejected(ctx: Ctx) -> Outcome {
     let app = ctx.app().start().await?;
     let user = new_user(&app, "mixer").await?;
@@ -333,6 +335,12 @@ async fn cursor_with_offset_rejected(ctx: Ctx) -> Outcome {
         "cursor=&offset=0".to_owned(),
         format!("cursor={next}&offset=10"),
         "cursor=&sort=due_date".to_owned(),
+        "cursor=&sort=-due_date".to_owned(),
+        "cursor=&sort=-created_at".to_owned(),
+        format!("cursor={next}&sort=-created_at"),
+        format!("cursor={next}&sort=due_date"),
+        "cursor=&cursor=".to_owned(),
+        format!("cursor={next}&cursor={next}"),
     ] {
         let reply = app
             .get(&format!("/api/v1/tasks?{query}"))
@@ -345,6 +353,17 @@ async fn cursor_with_offset_rejected(ctx: Ctx) -> Outcome {
             &snapshot::status_and_code(&reply),
         )?;
     }
+    let sorted = app
+        .get(&format!("/api/v1/tasks?cursor={next}&sort=created_at"))
+        .user(user)
+        .send()
+        .await?;
+    sorted.expect(200)?;
+    expect_eq(
+        "rows after the first of 3 with sort=created_at",
+        2,
+        sorted.data()?.len(),
+    )?;
     Ok(())
 }
 
