@@ -4,7 +4,7 @@
 
 use std::{
     collections::BTreeMap,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Stdio},
 };
 
@@ -30,11 +30,26 @@ impl Built {
     /// The lesson's executable, or why there is none: its own compiler
     /// errors, or those of a crate it builds on.
     pub fn executable(&self, lesson: &LessonCrate) -> Result<PathBuf, String> {
-        if let Some(path) = self.executables.get(&lesson.id) {
+        self.executable_of(Some(&lesson.id), &lesson.package)
+    }
+
+    /// The executable of the workspace package named `package` (one that is
+    /// not a lesson, such as the benchmark peer), or why there is none.
+    pub fn executable_named(&self, package: &str) -> Result<PathBuf, String> {
+        let id = self
+            .executables
+            .keys()
+            .chain(self.errors.keys())
+            .find(|id| name_of(id) == package)
+            .cloned();
+        self.executable_of(id.as_ref(), package)
+    }
+
+    fn executable_of(&self, id: Option<&PackageId>, package: &str) -> Result<PathBuf, String> {
+        if let Some(path) = id.and_then(|id| self.executables.get(id)) {
             return Ok(path.clone());
         }
-        let package = &lesson.package;
-        if let Some(own) = self.errors.get(&lesson.id) {
+        if let Some(own) = id.and_then(|id| self.errors.get(id)) {
             return Err(format!(
                 "{package} does not build:\n{}",
                 clip(&own.join("\n"))
@@ -58,8 +73,36 @@ impl Built {
     }
 }
 
-/// Builds the binaries of `lessons` in one `cargo build --keep-going`.
+/// Which cargo profile to build with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// `dev`: quick to build; what the checks grade.
+    #[default]
+    Debug,
+    /// `release`: what a benchmark measures.
+    Release,
+}
+
+/// Builds the binaries of `lessons` in one `cargo build --keep-going`, in debug.
 pub fn binaries(lessons: &[&LessonCrate]) -> anyhow::Result<Built> {
+    let packages: Vec<&str> = lessons.iter().map(|l| l.package.as_str()).collect();
+    packages_in(Profile::Debug, &packages)
+}
+
+/// Builds the binaries of the workspace packages `packages` (lessons or not)
+/// in one `cargo build --keep-going`, with `profile`.
+pub fn packages_in(profile: Profile, packages: &[&str]) -> anyhow::Result<Built> {
+    packages_at(&workspace_root(), None, profile, packages)
+}
+
+/// [`packages_in`] for the workspace at `root` (a scratch copy, say), into
+/// `target_dir` when given instead of the workspace's own `target/`.
+pub fn packages_at(
+    root: &Path,
+    target_dir: Option<&Path>,
+    profile: Profile,
+    packages: &[&str],
+) -> anyhow::Result<Built> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
     // `cargo run` gave this process its package's variables; build scripts that
@@ -80,8 +123,11 @@ pub fn binaries(lessons: &[&LessonCrate]) -> anyhow::Result<Built> {
             command.env_remove(key.as_ref());
         }
     }
+    if let Some(target_dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", target_dir);
+    }
     command
-        .current_dir(workspace_root())
+        .current_dir(root)
         .args([
             "build",
             "--quiet",
@@ -91,8 +137,11 @@ pub fn binaries(lessons: &[&LessonCrate]) -> anyhow::Result<Built> {
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for lesson in lessons {
-        command.args(["--package", &lesson.package]);
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
+    for package in packages {
+        command.args(["--package", package]);
     }
     let output = command.output().context("running cargo build")?;
     let mut built = Built::default();

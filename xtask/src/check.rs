@@ -161,7 +161,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// `3`, `3-7`, `1,4,9` or `all` (every lesson that has checks and a crate).
-fn parse_lessons(spec: &str, workspace: &Lessons) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn parse_lessons(spec: &str, workspace: &Lessons) -> anyhow::Result<Vec<u8>> {
     let available = checks::lessons();
     if spec == "all" {
         return Ok(workspace

@@ -180,7 +180,7 @@ async fn list(
             None => (String::new(), next),
         };
         let sql = AssertSqlSafe(db.sql(&format!(
-            "SELECT {} FROM tasks WHERE {filter}{keyset} ORDER BY created_at, id LIMIT ${limit_param}",
+            "SELECT {} FROM tasks WHERE {filter}{keyset} ORDER BY tasks.created_at, tasks.id LIMIT ${limit_param}",
             db.task_columns()
         )));
         let mut rows = on_pool!(&db, read, |pool| {
@@ -205,10 +205,12 @@ async fn list(
         ));
     }
     let order = match query.sort.as_deref().unwrap_or("created_at") {
-        "created_at" => "created_at ASC, id ASC",
-        "-created_at" => "created_at DESC, id DESC",
-        "due_date" => "due_date ASC NULLS LAST, id ASC",
-        "-due_date" => "due_date DESC NULLS LAST, id DESC",
+        // Qualified: the answer's columns of the same names are text on PostgreSQL,
+        // and an unqualified ORDER BY would sort those instead of using the index.
+        "created_at" => "tasks.created_at ASC, tasks.id ASC",
+        "-created_at" => "tasks.created_at DESC, tasks.id DESC",
+        "due_date" => "tasks.due_date ASC NULLS LAST, tasks.id ASC",
+        "-due_date" => "tasks.due_date DESC NULLS LAST, tasks.id DESC",
         _ => return Err(invalid_query()),
     };
     let offset = query.offset.unwrap_or(0);

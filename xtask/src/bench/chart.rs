@@ -164,3 +164,93 @@ pub fn lines(
     root.present().map_err(|e| anyhow!("{e}"))?;
     Ok(())
 }
+
+/// Bars grouped under labels, one bar per series in each group, on one
+/// scale described by `y_desc`; each bar carries its value.
+pub fn grouped_bars(
+    file: &Path,
+    title: &str,
+    y_desc: &str,
+    series: &[&str],
+    groups: &[(String, Vec<f64>)],
+) -> anyhow::Result<()> {
+    let width = series.len().max(1) as f64;
+    // Each group: its bars, then a gap of one bar.
+    let stride = width + 1.0;
+    let root = SVGBackend::new(
+        file,
+        (
+            (140.0 * groups.len().max(1) as f64 * stride / 3.0).max(520.0) as u32,
+            460,
+        ),
+    )
+    .into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    // Headroom above the tallest bar keeps the legend off the bars.
+    let top = groups
+        .iter()
+        .flat_map(|(_, values)| values.iter().copied())
+        .fold(0.0, f64::max)
+        * 1.3;
+    let slots = groups.len() as f64 * stride;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(16)
+        .x_label_area_size(30)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..slots.max(1.0), 0.0..top.max(0.001))
+        .map_err(|e| anyhow!("{e}"))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc(y_desc)
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    let colours = [ORANGE, BLUE];
+    for (i, (label, values)) in groups.iter().enumerate() {
+        let x = i as f64 * stride + 0.5;
+        for (j, value) in values.iter().enumerate() {
+            let left = x + j as f64;
+            let colour = colours[j % colours.len()];
+            chart
+                .draw_series([Rectangle::new(
+                    [(left, 0.0), (left + 0.9, *value)],
+                    colour.filled(),
+                )])
+                .map_err(|e| anyhow!("{e}"))?;
+            chart
+                .draw_series([Text::new(
+                    format!("{value:.0}"),
+                    (left, value + top * 0.02),
+                    ("sans-serif", 12),
+                )])
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        chart
+            .draw_series([Text::new(
+                label.clone(),
+                (x, -top * 0.02),
+                ("sans-serif", 13),
+            )])
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    for (name, colour) in series.iter().zip(colours.iter().cycle()) {
+        let colour = *colour;
+        chart
+            .draw_series([Rectangle::new([(0.0, 0.0), (0.0, 0.0)], colour.filled())])
+            .map_err(|e| anyhow!("{e}"))?
+            .label(*name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    root.present().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}

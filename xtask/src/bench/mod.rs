@@ -1,8 +1,10 @@
 //! `cargo xtask bench N`: the measurements behind a lesson's claim, printed
-//! and drawn as an SVG chart under `target/bench/`. Numbers, not pass/fail:
-//! they vary with the machine.
+//! and drawn as an SVG chart under `target/bench/`; `cargo xtask bench http`:
+//! a lesson's release binary under HTTP load beside the hand-written peer.
+//! Numbers, not pass/fail: they vary with the machine.
 
 mod chart;
+mod http;
 mod lesson07;
 mod lesson09;
 
@@ -20,24 +22,54 @@ use crate::{
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The lesson whose benchmark to run: 7 (the list index) or 9 (offset and keyset pages)
-    lesson: u8,
+    /// What to measure: 7 (the list index), 9 (offset and keyset pages) or
+    /// http (a lesson's release binary under load, beside the axum+sqlx peer)
+    #[arg(value_parser = parse_target)]
+    target: Target,
     /// Which database to measure
     #[arg(long, value_enum, default_value = "sqlite")]
     db: Databases,
-    /// Timed requests per measurement (the median is reported)
-    #[arg(long, default_value_t = 25)]
-    runs: usize,
+    /// Timed requests per measurement (the median is reported; 25 unless
+    /// given); benches 7 and 9
+    #[arg(long)]
+    runs: Option<usize>,
+    #[command(flatten)]
+    http: http::HttpArgs,
+}
+
+/// The positional argument of `cargo xtask bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The bench of lesson 7 or 9.
+    Lesson(u8),
+    /// `http`: the load bench.
+    Http,
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    match text {
+        "http" => Ok(Target::Http),
+        "7" => Ok(Target::Lesson(7)),
+        "9" => Ok(Target::Lesson(9)),
+        _ => Err("expected 7, 9 (lessons with benchmarks) or http".to_owned()),
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if !matches!(args.lesson, 7 | 9) {
-        bail!("lessons 7 and 9 have benchmarks");
+    let number = match args.target {
+        Target::Http if args.runs.is_some() => {
+            bail!("--runs belongs to the benches of lessons 7 and 9; `bench http` takes --rounds")
+        }
+        Target::Http => return http::run(args.http, args.db),
+        Target::Lesson(number) => number,
+    };
+    if let Some(flag) = args.http.given() {
+        bail!("{flag} belongs to `cargo xtask bench http`, not to the bench of lesson {number}");
     }
     let backends = args.db.backends();
     let postgres = crate::check::postgres(&backends)?;
     let workspace = Lessons::discover()?;
-    let lesson = workspace.package(args.lesson)?;
+    let lesson = workspace.package(number)?;
     eprintln!("building {}…", lesson.package);
     let binary = build::binaries(&[lesson])?
         .executable(lesson)
@@ -45,14 +77,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let bench = Bench {
         binary,
         postgres,
-        runs: args.runs.max(3),
+        runs: args.runs.unwrap_or(25).max(3),
         out: output_dir()?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        match args.lesson {
+        match number {
             7 => lesson07::run(&bench, &backends).await,
             _ => lesson09::run(&bench, &backends).await,
         }
@@ -173,11 +205,18 @@ fn median(samples: &mut [f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::{Target, median, parse_target};
 
     #[test]
     fn medians() {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(parse_target("http"), Ok(Target::Http));
+        assert_eq!(parse_target("9"), Ok(Target::Lesson(9)));
+        assert!(parse_target("8").is_err());
     }
 }
