@@ -186,15 +186,16 @@ async fn unreachable_db_exits(ctx: Ctx) -> Outcome {
     Ok(())
 }
 
-/// Each bad setting stops the binary with status 2 and a first stderr line
-/// `error: …` naming the variable; a password is never echoed.
+/// Each bad setting (a timeout of 0 ms among them) stops the binary with
+/// status 2 and a first stderr line `error: …` naming the variable; a
+/// password is never echoed.
 async fn bad_config_exits(ctx: Ctx) -> Outcome {
     /// The settings to give, and the variables the error may name.
     type Case = (
         &'static [(&'static str, &'static str)],
         &'static [&'static str],
     );
-    let cases: [Case; 16] = [
+    let cases: [Case; 21] = [
         (&[("DB_POOL_MAX", "abc")], &["DB_POOL_MAX"]),
         (
             &[("DB_POOL_MIN", "5"), ("DB_POOL_MAX", "2")],
@@ -229,6 +230,21 @@ async fn bad_config_exits(ctx: Ctx) -> Outcome {
         (&[("RUST_LOG", "info,[")], &["RUST_LOG"]),
         (&[("WORKBOOK_FAULTS", "maybe")], &["WORKBOOK_FAULTS"]),
         (&[("DATABASE_URL", "not a url")], &["DATABASE_URL"]),
+        // A duration must be 1 ms or more: 0 is as wrong as "soon".
+        (
+            &[("DB_CONNECT_TIMEOUT_MS", "0")],
+            &["DB_CONNECT_TIMEOUT_MS"],
+        ),
+        (
+            &[("DB_ACQUIRE_TIMEOUT_MS", "0")],
+            &["DB_ACQUIRE_TIMEOUT_MS"],
+        ),
+        (&[("DB_BUSY_TIMEOUT_MS", "0")], &["DB_BUSY_TIMEOUT_MS"]),
+        (
+            &[("DB_STATEMENT_TIMEOUT_MS", "0")],
+            &["DB_STATEMENT_TIMEOUT_MS"],
+        ),
+        (&[("SHUTDOWN_TIMEOUT_MS", "0")], &["SHUTDOWN_TIMEOUT_MS"]),
     ];
     for (settings, names) in cases {
         let mut run = ctx.app();
@@ -257,10 +273,17 @@ async fn bad_config_exits(ctx: Ctx) -> Outcome {
 }
 
 /// The pool never holds more than `DB_POOL_MAX` connections, even with 20
-/// requests each wanting one, and keeps `DB_POOL_MIN` open.
+/// requests each wanting one, and keeps `DB_POOL_MIN` open; without either
+/// variable the start-up log states the defaults, 1 and 10.
+///
+/// A minimum of 4: on SQLite a binary that ignores `DB_POOL_MIN` still holds
+/// three handles on the file after start-up (measured on the reference: the
+/// probed writer, one probed reader, and the migration connection's handle,
+/// which SQLite keeps after closing it until a new connection reuses it), so
+/// a smaller minimum would be met without being honoured.
 async fn pool_limits(ctx: Ctx) -> Outcome {
-    const MIN: usize = 2;
-    const MAX: usize = 3;
+    const MIN: usize = 4;
+    const MAX: usize = 5;
     let app = ctx
         .app()
         .env("DB_POOL_MIN", MIN.to_string())
@@ -332,21 +355,46 @@ async fn pool_limits(ctx: Ctx) -> Outcome {
     );
 
     if ctx.backend() == Backend::Sqlite {
-        let states_limits = app.logs.lines().iter().any(|line| {
-            let fields = line.fields();
-            let has = |part: &str, value: usize| {
-                fields.iter().any(|(k, v)| {
-                    k.to_lowercase().contains(part) && v.as_u64() == Some(value as u64)
-                })
-            };
-            has("min", MIN) && has("max", MAX)
-        });
         ensure!(
-            states_limits,
+            states_pool_limits(&app.logs.lines(), MIN, MAX),
             "no start-up log event states the pool limits (fields with min={MIN} and max={MAX})"
         );
     }
+    app.stop().await?;
+
+    // The defaults: without DB_POOL_MIN and DB_POOL_MAX the pool is 1..=10.
+    let app = ctx
+        .app()
+        .without("DB_POOL_MIN")
+        .without("DB_POOL_MAX")
+        .start()
+        .await?;
+    let lines = app.logs.lines();
+    app.stop().await?;
+    ensure!(
+        states_pool_limits(&lines, 1, 10),
+        "without DB_POOL_MIN and DB_POOL_MAX the pool should default to 1 and 10, but no start-up log event says so (`database connected` with pool_min=1 and pool_max=10); it logged: {:?}",
+        lines
+            .iter()
+            .find(|line| line.message().as_deref() == Some("database connected"))
+            .map(|line| line.raw.clone())
+    );
     Ok(())
+}
+
+/// Whether a log line states the pool limits: a field whose name holds `min`
+/// equal to `min` and one whose name holds `max` equal to `max` (the
+/// reference logs `database connected` with `pool_min` and `pool_max`).
+fn states_pool_limits(lines: &[crate::harness::logs::LogLine], min: usize, max: usize) -> bool {
+    lines.iter().any(|line| {
+        let fields = line.fields();
+        let has = |part: &str, value: usize| {
+            fields
+                .iter()
+                .any(|(k, v)| k.to_lowercase().contains(part) && v.as_u64() == Some(value as u64))
+        };
+        has("min", min) && has("max", max)
+    })
 }
 
 /// How many file descriptors of process `pid` point at the database file:

@@ -73,11 +73,29 @@ pub async fn insert_task(
         .await)
 }
 
-/// `migrate up` creates `users` and `tasks` as the contract names them.
+/// `migrate up` creates `users` and `tasks` as the contract names them; a
+/// task inserted without `done` is not done.
 async fn migrate_creates_schema(ctx: Ctx) -> Outcome {
     let db = migrated(&ctx).await?;
     let schema = db.schema().await?;
+
+    // The snapshot says `done` has a default, not which: a task inserted
+    // without `done` must read back not done.
+    let owner = insert_user(&db, "defaults@example.com").await?;
+    if let Err(err) = insert_task(&db, owner, "a task left to its defaults").await? {
+        fail!("inserting a task without `done` failed: {err}");
+    }
+    let tasks = db.number("SELECT count(*) FROM tasks", []).await?;
+    let done = db
+        .number("SELECT count(*) FROM tasks WHERE done", [])
+        .await?;
     db.close().await;
+    expect_eq("tasks after inserting one", 1, tasks)?;
+    ensure!(
+        done == 0,
+        "a task inserted without `done` reads back done: tasks.done must default to false"
+    );
+
     let value = serde_json::to_value(&schema).map_err(|e| Failure::Error(e.to_string()))?;
     snapshot::assert(&format!("migrate_creates_schema-{}", ctx.backend()), &value)
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     check, ensure, fail,
     flows::{PASSWORD, expect_invalid_list_queries, ids, keys, new_task, new_user, unique_email},
-    harness::{Backend, Check, Ctx, Failure, Inspector, Outcome, expect_eq, snapshot},
+    harness::{Backend, Check, Ctx, Failure, Inspector, Outcome, Reply, expect_eq, snapshot},
 };
 
 pub fn checks() -> Vec<Check> {
@@ -37,6 +37,27 @@ pub fn checks() -> Vec<Check> {
     ]
 }
 
+/// The fields named in an error's `details`, sorted, each once.
+fn detail_fields(reply: &Reply) -> Vec<&str> {
+    let mut named: Vec<&str> = reply
+        .json
+        .pointer("/error/details")
+        .and_then(Value::as_array)
+        .map(|details| details.iter().filter_map(|d| d["field"].as_str()).collect())
+        .unwrap_or_default();
+    named.sort_unstable();
+    named.dedup();
+    named
+}
+
+/// A failure of one case, told with the case's name.
+fn within(what: &str, failure: Failure) -> Failure {
+    match failure {
+        Failure::Failed(message) => Failure::Failed(format!("{what}: {message}")),
+        other => other,
+    }
+}
+
 /// True if any key anywhere in `value` names a password.
 fn mentions_password(value: &Value) -> bool {
     match value {
@@ -50,7 +71,9 @@ fn mentions_password(value: &Value) -> bool {
 }
 
 /// Users: 201 with `Location`, the email trimmed and lower-cased, no password
-/// anywhere (answers, logs, stored only as an Argon2id hash), 409 on a taken email.
+/// anywhere (answers, logs, stored only as an Argon2id hash), 409 on a taken
+/// email; a password of 7 characters or the email `a@b` is 422 naming the
+/// field, a password of 8 is accepted.
 async fn user_crud(ctx: Ctx) -> Outcome {
     let app = ctx.app().start().await?;
     let email = "Ada.Lovelace@Example.com".to_owned();
@@ -101,6 +124,44 @@ async fn user_crud(ctx: Ctx) -> Outcome {
         .await?;
     taken.expect_error(409, "DUPLICATE_EMAIL")?;
     snapshot::assert("user_crud-duplicate_email", &snapshot::reply(&taken))?;
+
+    // The edges: a password of 7 characters and an email without a dotted
+    // domain are refused, naming the field; a password of 8 is enough.
+    let edges = [
+        (
+            "a password of 7 characters",
+            json!({"email": unique_email("seven"), "password": "1234567"}),
+            Some("password"),
+        ),
+        (
+            "the email a@b",
+            json!({"email": "a@b", "password": PASSWORD}),
+            Some("email"),
+        ),
+        (
+            "a password of 8 characters",
+            json!({"email": unique_email("eight"), "password": "12345678"}),
+            None,
+        ),
+    ];
+    for (what, body, field) in edges {
+        let reply = app.post("/api/v1/users").json(&body).send().await?;
+        match field {
+            Some(field) => {
+                reply
+                    .expect_error(422, "VALIDATION_FAILED")
+                    .map_err(|err| within(what, err))?;
+                expect_eq(
+                    &format!("{what}: fields named in details"),
+                    vec![field],
+                    detail_fields(&reply),
+                )?;
+            }
+            None => {
+                reply.expect(201).map_err(|err| within(what, err))?;
+            }
+        }
+    }
 
     let db = ctx.database().await?.inspect().await?;
     let hashes = db.value_of("users", "password_hash", id).await?;
@@ -298,7 +359,8 @@ async fn unauthenticated(ctx: Ctx) -> Outcome {
 }
 
 /// Bad bodies: 400 not JSON, 413 too large, 415 not `application/json`, 422
-/// with a detail naming each field (missing, wrong type, unknown, out of range).
+/// with a detail naming each field (missing, wrong type, unknown, out of range);
+/// a PATCH with `"done": null` or `"title": null` is 422 and changes nothing.
 async fn validation(ctx: Ctx) -> Outcome {
     let app = ctx.app().start().await?;
     let user = new_user(&app, "validation").await?;
@@ -451,19 +513,45 @@ async fn validation(ctx: Ctx) -> Outcome {
     for (name, request, status, code, fields) in cases {
         let reply = request.send().await?;
         reply.expect_error(status, code)?;
-        let mut named: Vec<&str> = reply
-            .json
-            .pointer("/error/details")
-            .and_then(Value::as_array)
-            .map(|details| details.iter().filter_map(|d| d["field"].as_str()).collect())
-            .unwrap_or_default();
-        named.sort_unstable();
-        named.dedup();
         if !fields.is_empty() {
-            expect_eq(&format!("{name}: fields named in details"), fields, named)?;
+            expect_eq(
+                &format!("{name}: fields named in details"),
+                fields,
+                detail_fields(&reply),
+            )?;
         }
         snapshot::assert(&format!("validation-{name}"), &snapshot::reply(&reply))?;
     }
+
+    // A `null` where a value is required is 422 in a PATCH too (it is not
+    // "leave it as it is"), and the task stays as it was.
+    for field in ["done", "title"] {
+        let what = format!("PATCH {{\"{field}\": null}}");
+        let reply = app
+            .patch(&task_path)
+            .user(user)
+            .json(&json!({ field: null }))
+            .send()
+            .await?;
+        reply
+            .expect_error(422, "VALIDATION_FAILED")
+            .map_err(|err| within(&what, err))?;
+        expect_eq(
+            &format!("{what}: fields named in details"),
+            vec![field],
+            detail_fields(&reply),
+        )?;
+    }
+    let unchanged = app.get(&task_path).user(user).send().await?;
+    unchanged.expect(200)?;
+    expect_eq(
+        "the task after the refused PATCHes with null",
+        (Some("Valid"), Some(false)),
+        (
+            unchanged.json["title"].as_str(),
+            unchanged.json["done"].as_bool(),
+        ),
+    )?;
     let longest = app
         .post("/api/v1/users")
         .json(&json!({"email": format!("{}@example.com", "b".repeat(242)), "password": "p".repeat(128)}))

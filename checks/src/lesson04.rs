@@ -40,9 +40,35 @@ async fn user_ids(db: &Inspector) -> Result<Vec<Uuid>, Failure> {
     .collect()
 }
 
-/// The default seed makes 2 users and 20 tasks with varied done, titles and
-/// dates, and each user's list shows exactly that user's rows.
+/// `seed --users 0` is a usage error (status 2, `error:` naming `--users`)
+/// that writes nothing; the default seed makes 2 users and 20 tasks with
+/// varied done, titles and dates, and each user's list shows exactly that
+/// user's rows.
 async fn seed_counts(ctx: Ctx) -> Outcome {
+    // Tasks need an owner: no users is not a seed but a usage error.
+    let output = ctx
+        .app()
+        .args(&["seed", "--users", "0"])
+        .run(Duration::from_secs(120))
+        .await?;
+    let first = output.stderr().into_iter().next().unwrap_or_default();
+    expect_eq("exit status of seed --users 0", Some(2), output.code)?;
+    ensure!(
+        first.starts_with("error:") && first.contains("--users"),
+        "seed --users 0: the first stderr line must start `error:` and name --users, got {first:?}"
+    );
+    let db = ctx.database().await?.inspect().await?;
+    let tables = db.tables().await?;
+    for table in ["users", "tasks"] {
+        if tables.iter().any(|t| t == table) {
+            let rows = db
+                .number(&format!("SELECT count(*) FROM {table}"), [])
+                .await?;
+            expect_eq(&format!("{table} after seed --users 0"), 0, rows)?;
+        }
+    }
+    db.close().await;
+
     seed(&ctx, &[], Duration::from_secs(120)).await?;
     let db = ctx.database().await?.inspect().await?;
     expect_eq(
