@@ -165,6 +165,15 @@ impl Check {
     pub fn applies_to(&self, backend: Backend) -> bool {
         self.only.is_none_or(|only| only == backend)
     }
+
+    /// Where the check applies, as a skipped line says it (`PostgreSQL only`).
+    pub fn applicability(&self) -> String {
+        match self.only {
+            Some(Backend::Postgres) => "PostgreSQL only".to_owned(),
+            Some(Backend::Sqlite) => "SQLite only".to_owned(),
+            None => "both databases".to_owned(),
+        }
+    }
 }
 
 /// Wraps an `async fn(Ctx) -> Outcome` for the [`Check`] table.

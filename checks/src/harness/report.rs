@@ -1,5 +1,5 @@
-//! Writing results: for people (one line per check, then `N passed, M failed`),
-//! as JSON, or as JUnit XML.
+//! Writing results: for people (one line per check, then `N passed, M failed,
+//! K skipped`), as JSON, or as JUnit XML.
 
 use std::io::IsTerminal;
 
@@ -16,6 +16,7 @@ pub fn line(result: &CheckResult, first_time: bool) -> String {
         Status::Pass => ("✓", "32"),
         Status::Fail => ("✗", "31"),
         Status::Error => ("!", "33"),
+        Status::Skip => ("-", "90"),
     };
     let mark = if std::io::stdout().is_terminal() {
         format!("\x1b[{colour}m{mark}\x1b[0m")
@@ -29,6 +30,10 @@ pub fn line(result: &CheckResult, first_time: bool) -> String {
         result.db.to_string(),
         result.duration_ms as f64 / 1000.0
     );
+    if result.status == Status::Skip {
+        text.push_str(&format!("  skipped: {}", result.message));
+        return text;
+    }
     if result.status != Status::Pass {
         let label = if result.status == Status::Error {
             "error: "
@@ -53,6 +58,7 @@ pub struct Tally {
     pub passed: usize,
     pub failed: usize,
     pub errors: usize,
+    pub skipped: usize,
 }
 
 pub fn tally(results: &[CheckResult]) -> Tally {
@@ -61,20 +67,22 @@ pub fn tally(results: &[CheckResult]) -> Tally {
         passed: count(Status::Pass),
         failed: count(Status::Fail) + count(Status::Error),
         errors: count(Status::Error),
+        skipped: count(Status::Skip),
     }
 }
 
-/// `N passed, M failed` (errors count as failed).
+/// `N passed, M failed, K skipped` (errors count as failed).
 pub fn summary(results: &[CheckResult]) -> String {
     let Tally {
         passed,
         failed,
         errors,
+        skipped,
     } = tally(results);
     if errors > 0 {
-        format!("{passed} passed, {failed} failed ({errors} could not run)")
+        format!("{passed} passed, {failed} failed ({errors} could not run), {skipped} skipped")
     } else {
-        format!("{passed} passed, {failed} failed")
+        format!("{passed} passed, {failed} failed, {skipped} skipped")
     }
 }
 
@@ -90,11 +98,17 @@ pub fn overall(results: &[CheckResult]) -> Status {
 }
 
 pub fn json(results: &[CheckResult]) -> String {
-    let Tally { passed, failed, .. } = tally(results);
+    let Tally {
+        passed,
+        failed,
+        skipped,
+        ..
+    } = tally(results);
     let value = json!({
         "status": overall(results),
         "passed": passed,
         "failed": failed,
+        "skipped": skipped,
         "checks": results,
     });
     serde_json::to_string_pretty(&value).unwrap_or_default()
@@ -110,6 +124,11 @@ pub fn junit(results: &[CheckResult]) -> String {
         }
         let status = match result.status {
             Status::Pass => TestCaseStatus::success(),
+            Status::Skip => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(result.message.clone());
+                status
+            }
             Status::Fail | Status::Error => {
                 let kind = if result.status == Status::Fail {
                     NonSuccessKind::Failure
@@ -131,4 +150,31 @@ pub fn junit(results: &[CheckResult]) -> String {
     }
     report.add_test_suites(suites);
     report.to_string().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::Backend;
+
+    fn result(status: Status) -> CheckResult {
+        CheckResult {
+            name: "statement_timeout",
+            lesson: 1,
+            introduced: 1,
+            db: Backend::Sqlite,
+            status,
+            message: "PostgreSQL only".to_owned(),
+            duration_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_skip_is_counted_apart_and_never_as_passed() {
+        let results = [result(Status::Pass), result(Status::Skip)];
+        assert_eq!(summary(&results), "1 passed, 0 failed, 1 skipped");
+        assert_eq!(overall(&results), Status::Pass);
+        assert!(line(&results[1], true).ends_with("skipped: PostgreSQL only"));
+        assert!(junit(&results).contains("skipped"));
+    }
 }

@@ -35,6 +35,8 @@ pub enum Status {
     Pass,
     Fail,
     Error,
+    /// Not run: the criterion does not apply to this database (never counted as passed).
+    Skip,
 }
 
 /// How one job ended.
