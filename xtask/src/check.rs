@@ -24,9 +24,13 @@ pub struct Args {
     /// Which database to run the binaries on
     #[arg(long, value_enum, default_value = "sqlite")]
     db: Databases,
-    /// Grade this binary (a learner's) instead of the lesson's reference binary
-    #[arg(long, value_name = "PATH")]
+    /// Grade this binary (a learner's, built elsewhere) instead of the lesson's reference binary
+    #[arg(long, value_name = "PATH", conflicts_with = "package")]
     bin: Option<PathBuf>,
+    /// Build this workspace package (a learner's crate) first, then grade its
+    /// fresh binary; a compile error is reported as `!` with the compiler's output
+    #[arg(long, value_name = "NAME")]
+    package: Option<String>,
     /// Also run every earlier lesson's checks that still hold at this lesson
     #[arg(long)]
     cumulative: bool,
@@ -83,18 +87,24 @@ enum Format {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let workspace = Lessons::discover()?;
     let lessons = parse_lessons(&args.lessons, &workspace)?;
-    if args.bin.is_some() && lessons.len() != 1 {
-        bail!("--bin grades one binary: name one lesson, such as `cargo xtask check 8 --bin PATH`");
-    }
-    if args.bin.is_some() && args.update_snapshots {
+    let learner = args.bin.is_some() || args.package.is_some();
+    if learner && lessons.len() != 1 {
         bail!(
-            "--update-snapshots records the reference binaries' answers; it cannot be used with --bin"
+            "--bin and --package grade one binary: name one lesson, such as `cargo xtask check 8 --package my-ex08`"
+        );
+    }
+    if learner && args.update_snapshots {
+        bail!(
+            "--update-snapshots records the reference binaries' answers; it cannot be used with --bin or --package"
         );
     }
     let backends = args.db.backends();
     let postgres = postgres(&backends)?;
 
-    let targets = targets(&lessons, &workspace, args.bin.as_ref())?;
+    let targets = match &args.package {
+        Some(package) => vec![learner_package(lessons[0], package)?],
+        None => targets(&lessons, &workspace, args.bin.as_ref())?,
+    };
     let mut jobs = Vec::new();
     // A criterion of one database is listed as skipped on the other, never left out.
     let mut skipped = Vec::new();
@@ -219,6 +229,23 @@ pub(crate) fn parse_lessons(spec: &str, workspace: &Lessons) -> anyhow::Result<V
 /// The binary to grade for each lesson: the given one, or the reference
 /// binaries built now. A lesson that does not build makes each of its checks
 /// an `error` with the compiler's message; the others are graded.
+/// Builds the workspace package `package` (never a stale binary) and grades
+/// it as lesson `lesson`; if it does not build, every check reports `!` with
+/// the compiler's errors.
+fn learner_package(lesson: u8, package: &str) -> anyhow::Result<Arc<Target>> {
+    eprintln!("building {package}…");
+    let built = build::packages_in(build::Profile::Debug, &[package])?;
+    let (binary, unusable) = match built.executable_named(package) {
+        Ok(path) => (path, None),
+        Err(reason) => (PathBuf::new(), Some(reason)),
+    };
+    Ok(Arc::new(Target {
+        lesson,
+        binary,
+        unusable,
+    }))
+}
+
 fn targets(
     lessons: &[u8],
     workspace: &Lessons,
