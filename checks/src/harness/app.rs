@@ -14,7 +14,7 @@ use tokio::{
     process::{Child, Command},
 };
 
-use super::{Ctx, Failure, logs::Logs};
+use super::{Ctx, Failure, feedback::LastRequest, logs::Logs};
 
 /// How long a binary may take to say `listening`.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -108,6 +108,8 @@ impl AppBuilder {
             Failure::Error(format!("cannot run {}: {err}", self.ctx.binary().display()))
         })?;
         let logs = Logs::default();
+        let last_request = LastRequest::default();
+        self.ctx.watch(logs.clone(), last_request.clone());
         capture(&mut child, &logs);
         let listening = logs.wait_for(START_TIMEOUT, |line| {
             line.message().as_deref() == Some("listening") && line.get("addr").is_some()
@@ -140,6 +142,7 @@ impl AppBuilder {
             addr,
             logs,
             client,
+            last_request,
         })
     }
 
@@ -155,6 +158,7 @@ impl AppBuilder {
             Failure::Error(format!("cannot run {}: {err}", self.ctx.binary().display()))
         })?;
         let logs = Logs::default();
+        self.ctx.watch(logs.clone(), LastRequest::default());
         capture(&mut child, &logs);
         let status = match tokio::time::timeout(timeout, child.wait()).await {
             Ok(status) => {
@@ -246,6 +250,8 @@ pub struct RunningApp {
     pub addr: SocketAddr,
     pub logs: Logs,
     pub(super) client: reqwest::Client,
+    /// The last request sent, for the failure report.
+    pub(super) last_request: LastRequest,
 }
 
 /// How a server ended after SIGTERM.

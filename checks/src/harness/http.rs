@@ -4,12 +4,13 @@ use reqwest::{Method, header::HeaderMap};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Failure, RunningApp};
+use super::{Failure, RunningApp, feedback};
 
 /// A request being built; sent with [`Request::send`].
 pub struct Request {
     label: String,
     builder: reqwest::RequestBuilder,
+    last: feedback::LastRequest,
 }
 
 impl RunningApp {
@@ -19,6 +20,7 @@ impl RunningApp {
             builder: self
                 .client
                 .request(method, format!("{}{path}", self.base_url())),
+            last: self.last_request.clone(),
         }
     }
 
@@ -67,11 +69,24 @@ impl Request {
     }
 
     pub async fn send(self) -> Result<Reply, Failure> {
-        let response = self
+        let curl = self
             .builder
-            .send()
-            .await
-            .map_err(|err| Failure::Failed(format!("{}: no answer: {err}", self.label)))?;
+            .try_clone()
+            .and_then(|builder| builder.build().ok())
+            .map(|request| feedback::curl(&request));
+        let sent = self.builder.send().await;
+        let request_id = sent.as_ref().ok().and_then(|response| {
+            response
+                .headers()
+                .get("x-request-id")
+                .and_then(|id| id.to_str().ok())
+                .map(str::to_owned)
+        });
+        if let Some(curl) = curl {
+            self.last.record(curl, request_id);
+        }
+        let response =
+            sent.map_err(|err| Failure::Failed(format!("{}: no answer: {err}", self.label)))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.map_err(|err| {

@@ -18,6 +18,7 @@
 
 pub mod app;
 pub mod database;
+pub mod feedback;
 pub mod http;
 pub mod logs;
 pub mod report;
@@ -202,6 +203,8 @@ struct Inner {
     workdir: tempfile::TempDir,
     postgres: Option<Postgres>,
     database: OnceCell<TestDatabase>,
+    /// The output and last request of every process the check started, for its failure report.
+    watched: std::sync::Mutex<Vec<(logs::Logs, feedback::LastRequest)>>,
 }
 
 impl Ctx {
@@ -223,7 +226,26 @@ impl Ctx {
             workdir,
             postgres,
             database: OnceCell::new(),
+            watched: std::sync::Mutex::new(Vec::new()),
         })))
+    }
+
+    /// Keeps a started process's output (and its last request) for the failure report.
+    pub(crate) fn watch(&self, logs: logs::Logs, last: feedback::LastRequest) {
+        if let Ok(mut watched) = self.0.watched.lock() {
+            watched.push((logs, last));
+        }
+    }
+
+    /// What a failure of this check shows below its message: see [`feedback::report`].
+    pub fn failure_report(&self) -> String {
+        let watched = self
+            .0
+            .watched
+            .lock()
+            .map(|watched| watched.clone())
+            .unwrap_or_default();
+        feedback::report(self.0.check, &watched)
     }
 
     /// The lesson of the binary under test: what a check may adapt its

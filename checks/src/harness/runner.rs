@@ -135,6 +135,19 @@ async fn run_check(job: &Job, postgres: Option<Postgres>) -> Result<(), Failure>
         }
         Err(join) => Err(Failure::Error(format!("the check was cancelled: {join}"))),
     };
+    // A failure says what to do next: the request to replay, the binary's log
+    // for it, and where the criterion is taught.
+    let outcome = outcome.map_err(|failure| match failure {
+        Failure::Failed(message) => {
+            let report = ctx.failure_report();
+            if report.is_empty() {
+                Failure::Failed(message)
+            } else {
+                Failure::Failed(format!("{message}\n{report}"))
+            }
+        }
+        other => other,
+    });
     // Give killed children a moment to let go of the database before it is dropped.
     tokio::time::sleep(Duration::from_millis(20)).await;
     ctx.cleanup().await;
