@@ -43,6 +43,9 @@ pub struct Args {
     /// Checks to run at once (each has its own database and port)
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
+    /// Keep a failed check's scratch directory, database and the binary's output, and print where
+    #[arg(long)]
+    keep: bool,
     /// Authors only: write new or changed snapshots as .snap.new files for `cargo insta review`
     #[arg(long)]
     update_snapshots: bool,
@@ -101,10 +104,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let backends = args.db.backends();
     let postgres = postgres(&backends)?;
 
-    let targets = match &args.package {
+    let mut targets = match &args.package {
         Some(package) => vec![learner_package(lessons[0], package)?],
         None => targets(&lessons, &workspace, args.bin.as_ref())?,
     };
+    if args.keep {
+        for target in &mut targets {
+            Arc::make_mut(target).keep = true;
+        }
+    }
     let mut jobs = Vec::new();
     // A criterion of one database is listed as skipped on the other, never left out.
     let mut skipped = Vec::new();
@@ -243,6 +251,7 @@ fn learner_package(lesson: u8, package: &str) -> anyhow::Result<Arc<Target>> {
         lesson,
         binary,
         unusable,
+        keep: false,
     }))
 }
 
@@ -258,6 +267,7 @@ fn targets(
             lesson: lessons[0],
             binary,
             unusable: None,
+            keep: false,
         })]);
     }
     let crates = lessons
@@ -278,6 +288,7 @@ fn targets(
                 lesson: lesson.lesson,
                 binary,
                 unusable,
+                keep: false,
             })
         })
         .collect())

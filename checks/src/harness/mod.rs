@@ -215,8 +215,32 @@ impl Ctx {
         binary: PathBuf,
         postgres: Option<Postgres>,
     ) -> std::io::Result<Self> {
+        Self::build(check, lesson, backend, binary, postgres, false)
+    }
+
+    /// A context whose scratch directory and database outlive it unless
+    /// [`Ctx::discard`] is called: `check --keep` keeps a failed check's.
+    pub fn kept(
+        check: &'static str,
+        lesson: u8,
+        backend: Backend,
+        binary: PathBuf,
+        postgres: Option<Postgres>,
+    ) -> std::io::Result<Self> {
+        Self::build(check, lesson, backend, binary, postgres, true)
+    }
+
+    fn build(
+        check: &'static str,
+        lesson: u8,
+        backend: Backend,
+        binary: PathBuf,
+        postgres: Option<Postgres>,
+        keep: bool,
+    ) -> std::io::Result<Self> {
         let workdir = tempfile::Builder::new()
             .prefix(&format!("wb-{check}-"))
+            .disable_cleanup(keep)
             .tempdir()?;
         Ok(Self(Arc::new(Inner {
             check,
@@ -235,6 +259,48 @@ impl Ctx {
         if let Ok(mut watched) = self.0.watched.lock() {
             watched.push((logs, last));
         }
+    }
+
+    /// Writes every started process's output into the scratch directory and
+    /// says where it all is: for a kept failure.
+    pub fn keep_report(&self) -> String {
+        let watched = self
+            .0
+            .watched
+            .lock()
+            .map(|watched| watched.clone())
+            .unwrap_or_default();
+        let mut logs = Vec::new();
+        for (n, (output, _)) in watched.iter().enumerate() {
+            let path = self.workdir().join(format!("output-{}.log", n + 1));
+            let mut text: Vec<String> = output.lines().into_iter().map(|line| line.raw).collect();
+            text.extend(
+                output
+                    .stderr()
+                    .into_iter()
+                    .map(|line| format!("stderr: {line}")),
+            );
+            if std::fs::write(&path, text.join("\n") + "\n").is_ok() {
+                logs.push(path.display().to_string());
+            }
+        }
+        let mut out = vec![format!(
+            "kept: {} (the binary ran there)",
+            self.workdir().display()
+        )];
+        if !logs.is_empty() {
+            out.push(format!("kept: its output in {}", logs.join(", ")));
+        }
+        if let Some(database) = self.0.database.get() {
+            out.push(format!("kept: the database {}", database.url()));
+        }
+        out.join("\n")
+    }
+
+    /// Removes what [`Ctx::kept`] would keep: for a kept check that passed.
+    pub async fn discard(&self) {
+        self.cleanup().await;
+        let _ = std::fs::remove_dir_all(self.workdir());
     }
 
     /// What a failure of this check shows below its message: see [`feedback::report`].

@@ -19,6 +19,8 @@ pub struct Target {
     pub binary: PathBuf,
     /// Why the binary could not be built, if it could not.
     pub unusable: Option<String>,
+    /// Keep a failed check's scratch directory, database and output (`check --keep`).
+    pub keep: bool,
 }
 
 /// One check against one target on one database.
@@ -112,7 +114,8 @@ async fn run_one(job: &Job, postgres: Option<Postgres>) -> CheckResult {
 }
 
 async fn run_check(job: &Job, postgres: Option<Postgres>) -> Result<(), Failure> {
-    let ctx = Ctx::new(
+    let make = if job.target.keep { Ctx::kept } else { Ctx::new };
+    let ctx = make(
         job.check.name,
         job.target.lesson,
         job.backend,
@@ -150,6 +153,20 @@ async fn run_check(job: &Job, postgres: Option<Postgres>) -> Result<(), Failure>
     });
     // Give killed children a moment to let go of the database before it is dropped.
     tokio::time::sleep(Duration::from_millis(20)).await;
-    ctx.cleanup().await;
-    outcome
+    match outcome {
+        Err(Failure::Failed(message)) if job.target.keep => {
+            Err(Failure::Failed(format!("{message}\n{}", ctx.keep_report())))
+        }
+        Err(Failure::Error(message)) if job.target.keep => {
+            Err(Failure::Error(format!("{message}\n{}", ctx.keep_report())))
+        }
+        outcome if job.target.keep => {
+            ctx.discard().await;
+            outcome
+        }
+        outcome => {
+            ctx.cleanup().await;
+            outcome
+        }
+    }
 }

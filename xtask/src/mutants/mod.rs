@@ -443,6 +443,7 @@ async fn grade(
         lesson: mutant.lesson,
         binary: binary.to_owned(),
         unusable: None,
+        keep: false,
     });
     let mut graded = mutant.checks();
     if all_checks {
