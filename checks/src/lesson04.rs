@@ -165,18 +165,20 @@ async fn dump(db: &Inspector) -> Result<Vec<String>, Failure> {
     Ok(users.into_iter().chain(tasks).collect())
 }
 
-/// Running `seed` twice leaves exactly the same rows, with the default
-/// flags and with `--users 3 --tasks 45` (after the default run: a larger
-/// seed adds only what is missing, and running it again adds nothing).
+/// Running `seed` twice leaves exactly the same rows, with
+/// `--users 3 --tasks 45` (on the fresh database: 3 users and 45 tasks) and
+/// then with the default flags. What one seed does on top of another's rows
+/// the contract leaves open, so only a second run of the same command is
+/// judged there.
 async fn seed_idempotent(ctx: Ctx) -> Outcome {
-    seed_twice(&ctx, &[]).await?;
     seed_twice(&ctx, &["--users", "3", "--tasks", "45"]).await?;
     let db = ctx.database().await?.inspect().await?;
     let users = db.number("SELECT count(*) FROM users", []).await?;
     let tasks = db.number("SELECT count(*) FROM tasks", []).await?;
     db.close().await;
     expect_eq("users after seed --users 3 --tasks 45", 3, users)?;
-    expect_eq("tasks after seed --users 3 --tasks 45", 45, tasks)
+    expect_eq("tasks after seed --users 3 --tasks 45", 45, tasks)?;
+    seed_twice(&ctx, &[]).await
 }
 
 /// Runs `seed <args>` twice; the second run must change no row.
