@@ -269,6 +269,19 @@ async fn task_crud(ctx: Ctx) -> Outcome {
     Ok(())
 }
 
+/// Sends each request: every one must answer 404 `NOT_FOUND` in the envelope.
+async fn all_not_found(attempts: Vec<crate::harness::http::Request>) -> Outcome {
+    for attempt in attempts {
+        let reply = attempt.send().await?;
+        reply.expect_error(404, "NOT_FOUND")?;
+        snapshot::assert(
+            "tasks_scoped_to_caller-foreign",
+            &snapshot::status_and_code(&reply),
+        )?;
+    }
+    Ok(())
+}
+
 /// Another user's task is 404 for every verb, exactly like a missing one, and
 /// stays as it was.
 async fn tasks_scoped_to_caller(ctx: Ctx) -> Outcome {
@@ -293,14 +306,7 @@ async fn tasks_scoped_to_caller(ctx: Ctx) -> Outcome {
                 .json(&json!({"title": "Taken over", "done": true, "dueDate": null})),
         );
     }
-    for attempt in attempts {
-        let reply = attempt.send().await?;
-        reply.expect_error(404, "NOT_FOUND")?;
-        snapshot::assert(
-            "tasks_scoped_to_caller-foreign",
-            &snapshot::status_and_code(&reply),
-        )?;
-    }
+    all_not_found(attempts).await?;
     let for_missing = app.get(&missing).user(intruder).send().await?;
     expect_eq(
         "another user's task answers like a missing one",
@@ -983,14 +989,7 @@ async fn path_id_not_uuid(ctx: Ctx) -> Outcome {
                     .json(&json!({"title": "Not made", "done": false, "dueDate": null})),
             );
         }
-        for attempt in attempts {
-            let reply = attempt.send().await?;
-            reply.expect_error(404, "NOT_FOUND")?;
-            snapshot::assert(
-                "tasks_scoped_to_caller-foreign",
-                &snapshot::status_and_code(&reply),
-            )?;
-        }
+        all_not_found(attempts).await?;
         let reply = app.get(&task).user(user).send().await?;
         expect_eq(
             &format!("GET {task} answers like a missing task"),

@@ -264,12 +264,7 @@ impl Ctx {
     /// Writes every started process's output into the scratch directory and
     /// says where it all is: for a kept failure.
     pub fn keep_report(&self) -> String {
-        let watched = self
-            .0
-            .watched
-            .lock()
-            .map(|watched| watched.clone())
-            .unwrap_or_default();
+        let watched = self.watched();
         let mut logs = Vec::new();
         for (n, (output, _)) in watched.iter().enumerate() {
             let path = self.workdir().join(format!("output-{}.log", n + 1));
@@ -297,6 +292,15 @@ impl Ctx {
         out.join("\n")
     }
 
+    /// The processes started so far: their output and last request.
+    fn watched(&self) -> Vec<(logs::Logs, feedback::LastRequest)> {
+        self.0
+            .watched
+            .lock()
+            .map(|watched| watched.clone())
+            .unwrap_or_default()
+    }
+
     /// Removes what [`Ctx::kept`] would keep: for a kept check that passed.
     pub async fn discard(&self) {
         self.cleanup().await;
@@ -305,12 +309,7 @@ impl Ctx {
 
     /// What a failure of this check shows below its message: see [`feedback::report`].
     pub fn failure_report(&self) -> String {
-        let watched = self
-            .0
-            .watched
-            .lock()
-            .map(|watched| watched.clone())
-            .unwrap_or_default();
+        let watched = self.watched();
         feedback::report(self.0.check, &watched)
     }
 
