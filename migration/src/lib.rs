@@ -4,7 +4,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
-mod columns;
+pub mod columns;
 mod index_migration;
 mod lesson02_users_and_tasks;
 mod lesson05_unique_task_title;

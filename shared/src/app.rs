@@ -36,6 +36,15 @@ pub trait Lesson: 'static {
     fn probes() -> Router<AppState> {
         probes::router()
     }
+
+    /// Opens and probes the application's connections. Every reference lesson
+    /// keeps [`Database::open`]; lesson 1's starter has the learner write it.
+    fn open(
+        config: &Config,
+        application: &'static str,
+    ) -> impl Future<Output = Result<Database, ConnectError>> + Send {
+        Database::open(config, application)
+    }
 }
 
 /// A subcommand of a lesson. It runs after pending migrations were applied.
@@ -181,10 +190,12 @@ async fn serve<L: Lesson>(config: Config) -> Result<(), Failure> {
     // Migrations run first, on a connection of their own that is closed before
     // the application's open. (On SQLite a file handle closed while another
     // connection of the process holds a lock stays open until reused.)
-    if config.auto_migrate {
+    // A lesson without migrations (lesson 1) opens no connection for them, so
+    // the first connection it opens is the application's own.
+    if config.auto_migrate && !L::Migrator::migrations().is_empty() {
         migrate_pending::<L>(&config).await?;
     }
-    let db = Database::open(&config, L::NAME).await?;
+    let db = L::open(&config, L::NAME).await?;
     let state = AppState {
         db: db.clone(),
         config: Arc::new(config.clone()),

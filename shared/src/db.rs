@@ -65,6 +65,15 @@ impl Database {
         }
     }
 
+    /// One pool that serves reads and writes alike (what PostgreSQL uses, and
+    /// what a connection of one's own, as lesson 1's starter writes it, gives).
+    pub fn from_pool(pool: DatabaseConnection) -> Self {
+        Self {
+            read: pool.clone(),
+            write: pool,
+        }
+    }
+
     /// Opens the application's connections and probes them: one pool on
     /// PostgreSQL (and on SQLite with `DB_POOL_MAX=1`), else a writer and
     /// `DB_POOL_MAX − 1` readers, `DB_POOL_MIN` counting the writer first.
@@ -76,11 +85,7 @@ impl Database {
             let read = connect(config, application, Purpose::Read).await?;
             Self { read, write }
         } else {
-            let pool = connect(config, application, Purpose::Serve).await?;
-            Self {
-                read: pool.clone(),
-                write: pool,
-            }
+            Self::from_pool(connect(config, application, Purpose::Serve).await?)
         };
         tracing::info!(
             backend = url.backend().as_str(),
@@ -223,7 +228,7 @@ pub async fn select_one(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 }
 
 /// One DEBUG event per statement, target `sql`: its text with placeholders, never the values.
-fn log_statement(info: &sea_orm::metric::Info<'_>) {
+pub fn log_statement(info: &sea_orm::metric::Info<'_>) {
     tracing::debug!(
         target: "sql",
         elapsed_ms = info.elapsed.as_secs_f64() * 1000.0,
@@ -242,8 +247,8 @@ fn sqlx_error(err: &DbErr) -> Option<&sqlx::Error> {
     }
 }
 
-/// Failures worth retrying while connecting at start.
-fn is_transient(err: &DbErr) -> bool {
+/// Failures worth retrying while connecting at start (refused, reset, pool timeout).
+pub fn is_transient(err: &DbErr) -> bool {
     matches!(err, DbErr::ConnectionAcquire(_))
         || matches!(
             sqlx_error(err),

@@ -20,6 +20,7 @@
 //! | [`faults`] | the fault-injection headers of lesson 1, off unless `WORKBOOK_FAULTS=1` |
 //! | [`logging`] | JSON or human logs on stdout |
 //! | [`migrate`] | the `migrate` subcommand |
+//! | [`testing`] | in-process tests: a lesson's router on a temporary SQLite database, and requests to it |
 
 pub mod app;
 pub mod cli;
@@ -36,6 +37,7 @@ pub mod request_id;
 pub mod response;
 pub mod server;
 pub mod state;
+pub mod testing;
 pub mod time;
 
 pub use app::{CommandError, Lesson, LessonCommand, NoCommand, main};
