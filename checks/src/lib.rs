@@ -8,6 +8,7 @@
 pub mod harness;
 
 pub mod flows;
+pub mod hints;
 mod lesson01;
 mod lesson02;
 mod lesson03;

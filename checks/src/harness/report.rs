@@ -50,6 +50,14 @@ pub fn line(result: &CheckResult, first_time: bool) -> String {
         if !first_time && result.message.lines().nth(1).is_some() {
             text.push_str("\n    (the rest as above)");
         }
+        if result.status == Status::Fail
+            && crate::hints::for_check(result.introduced, result.name).is_some()
+        {
+            text.push_str(&format!(
+                "\n    hint: cargo xtask hint {} {}",
+                result.introduced, result.name
+            ));
+        }
     }
     text
 }
