@@ -437,11 +437,29 @@ async fn auto_migrate_setting(ctx: Ctx) -> Outcome {
         after_off.iter().all(|(_, s)| s == "pending"),
         "`serve` with AUTO_MIGRATE=false applied migrations: {after_off:?}"
     );
+    let tables = |db: Inspector| async move {
+        let tables = db.tables().await;
+        db.close().await;
+        tables
+    };
+    let before = tables(ctx.database().await?.inspect().await?).await?;
+    ensure!(
+        !before.iter().any(|t| t == "users" || t == "tasks"),
+        "`serve` with AUTO_MIGRATE=false created tables: {before:?}"
+    );
     ctx.app().start().await?.stop().await?;
     let after_on = statuses(&ctx).await?;
     ensure!(
         after_on.iter().all(|(_, s)| s == "applied"),
         "`serve` with the default AUTO_MIGRATE=true left migrations pending: {after_on:?}"
+    );
+    // Applied must mean done: the schema is there, not only its row in seaql_migrations.
+    let after = tables(ctx.database().await?.inspect().await?).await?;
+    ensure!(
+        ["users", "tasks"]
+            .iter()
+            .all(|t| after.iter().any(|have| have == t)),
+        "`serve` with the default AUTO_MIGRATE=true applied the migrations, but the database has no users and tasks tables: {after:?}"
     );
     Ok(())
 }

@@ -28,10 +28,12 @@ pub struct Args {
     #[arg(long, value_name = "PATH", conflicts_with = "package")]
     bin: Option<PathBuf>,
     /// Build this workspace package (a learner's crate) first, then grade its
-    /// fresh binary; a compile error is reported as `!` with the compiler's output
+    /// fresh binary against lesson N and every earlier criterion that still
+    /// holds; a compile error is reported as `!` with the compiler's output
     #[arg(long, value_name = "NAME")]
     package: Option<String>,
     /// Also run every earlier lesson's checks that still hold at this lesson
+    /// (always so with --package)
     #[arg(long)]
     cumulative: bool,
     /// Only the checks with these names (repeatable)
@@ -113,35 +115,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Arc::make_mut(target).keep = true;
         }
     }
-    let mut jobs = Vec::new();
-    // A criterion of one database is listed as skipped on the other, never left out.
-    let mut skipped = Vec::new();
-    for target in &targets {
-        for check in checks::for_lesson(target.lesson, args.cumulative) {
-            if !args.only.is_empty() && !args.only.iter().any(|name| name == check.name) {
-                continue;
-            }
-            for backend in &backends {
-                if check.applies_to(*backend) {
-                    jobs.push(Job {
-                        check,
-                        target: target.clone(),
-                        backend: *backend,
-                    });
-                } else {
-                    skipped.push(runner::CheckResult {
-                        name: check.name,
-                        lesson: target.lesson,
-                        introduced: check.lesson,
-                        db: *backend,
-                        status: runner::Status::Skip,
-                        message: check.applicability(),
-                        duration_ms: 0,
-                    });
-                }
-            }
-        }
-    }
+    // A learner's crate is graded as CodeCrafters grades a stage: the earlier ones too.
+    let cumulative = args.cumulative || args.package.is_some();
+    let (jobs, skipped) = jobs(&targets, cumulative, &args.only, &backends);
     if jobs.is_empty() && skipped.is_empty() {
         bail!(
             "no check matches: lessons {lessons:?}, checks {:?}",
@@ -149,12 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let parallel = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .saturating_mul(2)
-            .max(4)
-    });
+    let parallel = args.jobs.unwrap_or_else(default_parallel);
     let format = args.format;
     let shown = Mutex::new(HashSet::new());
     if format == Format::Human {
@@ -177,6 +148,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }));
     results.extend(skipped);
+    if let Some(package) = &args.package
+        && args.only.is_empty()
+    {
+        record_progress(package, lessons[0], args.db, &results)?;
+    }
     match format {
         Format::Human => println!("{}", report::summary(&results)),
         Format::Json => println!("{}", report::json(&results)),
@@ -194,6 +170,97 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Checks at once: they mostly wait on their binaries, so twice the cores.
+pub fn default_parallel() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .saturating_mul(2)
+        .max(4)
+}
+
+/// Every check that grades `targets` on `backends`, and, listed as skipped,
+/// those that do not apply to one of them (a criterion of one database is
+/// never left out).
+pub fn jobs(
+    targets: &[Arc<Target>],
+    cumulative: bool,
+    only: &[String],
+    backends: &[Backend],
+) -> (Vec<Job>, Vec<runner::CheckResult>) {
+    let mut jobs = Vec::new();
+    let mut skipped = Vec::new();
+    for target in targets {
+        for check in checks::for_lesson(target.lesson, cumulative) {
+            if !only.is_empty() && !only.iter().any(|name| name == check.name) {
+                continue;
+            }
+            for backend in backends {
+                if check.applies_to(*backend) {
+                    jobs.push(Job {
+                        check,
+                        target: target.clone(),
+                        backend: *backend,
+                    });
+                } else {
+                    skipped.push(runner::CheckResult {
+                        name: check.name,
+                        lesson: target.lesson,
+                        introduced: check.lesson,
+                        db: *backend,
+                        status: runner::Status::Skip,
+                        message: check.applicability(),
+                        duration_ms: 0,
+                    });
+                }
+            }
+        }
+    }
+    (jobs, skipped)
+}
+
+/// Keeps a learner crate's result for `cargo xtask progress` and `hint`.
+fn record_progress(
+    package: &str,
+    lesson: u8,
+    db: Databases,
+    results: &[runner::CheckResult],
+) -> anyhow::Result<()> {
+    let graded = |own: bool| {
+        results
+            .iter()
+            .filter(move |r| (r.introduced == lesson) == own && r.status != runner::Status::Skip)
+    };
+    let passed = |own: bool| {
+        graded(own)
+            .filter(|r| r.status == runner::Status::Pass)
+            .count()
+    };
+    let mut failed: Vec<&runner::CheckResult> = results
+        .iter()
+        .filter(|r| matches!(r.status, runner::Status::Fail | runner::Status::Error))
+        .collect();
+    failed.sort_by_key(|r| (r.introduced != lesson, r.introduced));
+    let mut names: Vec<String> = Vec::new();
+    for result in failed {
+        if !names.iter().any(|name| name == result.name) {
+            names.push(result.name.to_owned());
+        }
+    }
+    crate::learner::Progress::record(
+        package,
+        crate::learner::Graded {
+            lesson,
+            passed: passed(true),
+            total: graded(true).count(),
+            earlier_passed: passed(false),
+            earlier_total: graded(false).count(),
+            failed: names,
+            db: format!("{db:?}").to_lowercase(),
+            at: crate::learner::now(),
+        },
+    )
 }
 
 /// `3`, `3-7`, `1,4,9` or `all` (every lesson that has checks and a crate).
@@ -241,6 +308,11 @@ pub(crate) fn parse_lessons(spec: &str, workspace: &Lessons) -> anyhow::Result<V
 /// it as lesson `lesson`; if it does not build, every check reports `!` with
 /// the compiler's errors.
 fn learner_package(lesson: u8, package: &str) -> anyhow::Result<Arc<Target>> {
+    if let Some(own) = crate::learner::lesson_of(package)?
+        && own != lesson
+    {
+        eprintln!("note: {package} was started for lesson {own}; grading it as lesson {lesson}");
+    }
     eprintln!("building {package}…");
     let built = build::packages_in(build::Profile::Debug, &[package])?;
     let (binary, unusable) = match built.executable_named(package) {
@@ -255,7 +327,7 @@ fn learner_package(lesson: u8, package: &str) -> anyhow::Result<Arc<Target>> {
     }))
 }
 
-fn targets(
+pub(crate) fn targets(
     lessons: &[u8],
     workspace: &Lessons,
     bin: Option<&PathBuf>,

@@ -2,7 +2,10 @@
 //! named `exNN-…`, found with `cargo metadata`. No list of lessons is written
 //! by hand anywhere else.
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+};
 
 use anyhow::{Context, bail};
 use cargo_metadata::{MetadataCommand, PackageId};
@@ -14,12 +17,16 @@ pub struct LessonCrate {
     /// The package name, which is also the binary's (`ex08-pagination`).
     pub package: String,
     pub id: PackageId,
+    /// The crate's directory.
+    pub dir: PathBuf,
 }
 
 /// The workspace's lesson crates, by lesson number.
 #[derive(Debug)]
 pub struct Lessons {
     by_lesson: BTreeMap<u8, LessonCrate>,
+    /// Every package of the workspace, lesson or not.
+    packages: BTreeSet<String>,
 }
 
 impl Lessons {
@@ -36,7 +43,9 @@ impl Lessons {
             .into_std_path_buf()
             .join("exercises");
         let mut by_lesson = BTreeMap::new();
+        let mut packages = BTreeSet::new();
         for package in metadata.workspace_packages() {
+            packages.insert(package.name.to_string());
             let in_exercises = package.manifest_path.as_std_path().starts_with(&exercises);
             let Some(lesson) = lesson_of(&package.name).filter(|_| in_exercises) else {
                 continue;
@@ -45,6 +54,11 @@ impl Lessons {
                 lesson,
                 package: package.name.to_string(),
                 id: package.id.clone(),
+                dir: package
+                    .manifest_path
+                    .parent()
+                    .map(|dir| dir.as_std_path().to_owned())
+                    .unwrap_or_default(),
             };
             if let Some(earlier) = by_lesson.insert(lesson, found) {
                 bail!(
@@ -54,7 +68,10 @@ impl Lessons {
                 );
             }
         }
-        Ok(Self { by_lesson })
+        Ok(Self {
+            by_lesson,
+            packages,
+        })
     }
 
     pub fn get(&self, lesson: u8) -> Option<&LessonCrate> {
@@ -64,6 +81,11 @@ impl Lessons {
     /// The lesson numbers that have a crate.
     pub fn numbers(&self) -> impl Iterator<Item = u8> + '_ {
         self.by_lesson.keys().copied()
+    }
+
+    /// Whether the workspace has a package of this name.
+    pub fn has_package(&self, name: &str) -> bool {
+        self.packages.contains(name)
     }
 
     /// The package that is lesson `lesson`, or an error saying it does not exist yet.

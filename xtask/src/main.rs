@@ -1,6 +1,14 @@
 //! `cargo xtask`: the workbook's own tasks.
 //!
 //! ```text
+//! cargo xtask start 5                   your own crate for lesson 5, in learners/my-ex05
+//! cargo xtask check 5 --package my-ex05 build it, grade it on lesson 5 and every earlier criterion
+//! cargo xtask watch 5 --package my-ex05 the same on every save
+//! cargo xtask hint 5 [CHECK]            a criterion's hints, gentlest first
+//! cargo xtask progress [--refresh]      each of your crates, and how many criteria pass
+//! cargo xtask reset 5 --name my-ex05    the starter again (asks first; --yes)
+//! cargo xtask dev-check --db both       authors: every starter fails exactly its lesson's
+//!                                       criteria, every reference passes all
 //! cargo xtask check 3                   lesson 3's criteria against its reference binary, on SQLite
 //! cargo xtask check all --db both       every lesson, on SQLite and PostgreSQL
 //! cargo xtask check 8 --bin PATH        grade any binary (a learner's) against lesson 8
@@ -18,8 +26,14 @@
 mod bench;
 mod build;
 mod check;
+mod dev_check;
+mod hint;
+mod learner;
 mod lessons;
 mod mutants;
+mod scratch;
+mod starter;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -34,8 +48,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
+    /// Make your own crate for a lesson, from its starter, under learners/
+    Start(learner::StartArgs),
     /// Grade lessons against their acceptance criteria
     Check(check::Args),
+    /// Grade a crate of yours again on every save
+    Watch(watch::Args),
+    /// A criterion's hints: a nudge, then the API, then the shape of the code
+    Hint(hint::Args),
+    /// Your crates, each with its lesson and how many criteria pass
+    Progress(learner::ProgressArgs),
+    /// Write a lesson's starter over a crate of yours again
+    Reset(learner::ResetArgs),
+    /// Authors: every starter fails exactly its lesson's criteria; every reference passes
+    DevCheck(dev_check::Args),
     /// Measure a lesson's claim (7: the list index; 9: offset and keyset pages), or a
     /// lesson under HTTP load beside the axum+sqlx peer (http), and chart it
     Bench(bench::Args),
@@ -47,7 +73,13 @@ fn main() -> ExitCode {
     pin_snapshot_behaviour();
     let cli = Cli::parse();
     let outcome = match cli.task {
+        Task::Start(args) => learner::start(args),
         Task::Check(args) => check::run(args),
+        Task::Watch(args) => watch::run(args),
+        Task::Hint(args) => hint::run(args),
+        Task::Progress(args) => learner::progress(args),
+        Task::Reset(args) => learner::reset(args),
+        Task::DevCheck(args) => dev_check::run(args),
         Task::Bench(args) => bench::run(args).map(|()| ExitCode::SUCCESS),
         Task::Mutants(args) => mutants::run(args),
     };

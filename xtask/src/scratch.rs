@@ -1,6 +1,7 @@
-//! The scratch workspace a mutant is built in: a copy of the workspace's files
-//! under `target/mutants/ws/`, built into `target/mutants/target/` so that its
+//! A scratch workspace: a copy of the workspace's files under
+//! `target/<name>/ws/`, built into `target/<name>/target/` so that its
 //! binaries never replace the reference binaries other commands grade.
+//! `mutants` builds each mutant there; `dev-check` builds the starters there.
 //!
 //! The copy is brought up to date once per run (a file whose content did not
 //! change keeps its time, so cargo rebuilds nothing for it). Each mutant then
@@ -22,7 +23,6 @@ use std::{
 use anyhow::{Context, bail};
 use cargo_metadata::MetadataCommand;
 
-use super::list::ProfileName;
 use crate::build::{self, Built, Profile};
 
 pub struct Scratch {
@@ -40,8 +40,8 @@ pub struct Scratch {
 impl Scratch {
     /// Brings `target/mutants/ws` up to date with the workspace's tracked and
     /// untracked-but-not-ignored files (`git ls-files -co --exclude-standard`).
-    pub fn prepare(root: &Path) -> anyhow::Result<Self> {
-        let base = root.join("target/mutants");
+    pub fn prepare(root: &Path, name: &str) -> anyhow::Result<Self> {
+        let base = root.join("target").join(name);
         let ws = base.join("ws");
         let target = base.join("target");
         fs::create_dir_all(&ws)?;
@@ -49,7 +49,7 @@ impl Scratch {
         let lock = fs::File::create(base.join("lock"))?;
         if let Err(err) = lock.try_lock() {
             bail!(
-                "another `cargo xtask mutants` is using {} ({err}): wait for it to finish",
+                "another `cargo xtask {name}` is using {} ({err}): wait for it to finish",
                 ws.display()
             );
         }
@@ -118,11 +118,7 @@ impl Scratch {
     }
 
     /// Builds `packages`' binaries in the copy, seeding the target directory first if it is new.
-    pub fn build(&self, packages: &[&str], profile: ProfileName) -> anyhow::Result<Built> {
-        let profile = match profile {
-            ProfileName::Debug => Profile::Debug,
-            ProfileName::Release => Profile::Release,
-        };
+    pub fn build(&self, packages: &[&str], profile: Profile) -> anyhow::Result<Built> {
         self.seed(profile)?;
         build::packages_at(&self.ws, Some(&self.target), profile, packages)
     }

@@ -20,18 +20,23 @@ pub enum WriteError {
     Other(previous::WriteError),
 }
 
-/// A unique violation on a task write can only be the title index.
+/// A task write refused by the title index is a duplicate title.
 impl From<previous::WriteError> for WriteError {
     fn from(err: previous::WriteError) -> Self {
         match err {
-            previous::WriteError::Database(err)
-                if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
-            {
-                Self::DuplicateTitle
-            }
+            previous::WriteError::Database(err) if is_duplicate_title(&err) => Self::DuplicateTitle,
             other => Self::Other(other),
         }
     }
+}
+
+/// Whether the database refused a task write because of `(user_id, title)`:
+/// the only unique index a task write can break is the title's.
+fn is_duplicate_title(err: &DbErr) -> bool {
+    // starter: tell a unique violation (the title index) from any other failure, with
+    // `DbErr::sql_err()`.
+    // stand-in: false
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
 impl From<DbErr> for WriteError {

@@ -14,6 +14,8 @@ pub struct DueDate(pub NaiveDate);
 
 impl DueDate {
     pub fn parse(text: &str) -> Result<Self, &'static str> {
+        // starter: accept exactly `YYYY-MM-DD`, a real calendar date from 1970-01-01 on;
+        // say what is wrong otherwise (chrono alone also takes `2026-2-3`).
         let shape = text.len() == 10
             && text.bytes().enumerate().all(|(i, b)| {
                 if i == 4 || i == 7 {

@@ -23,6 +23,9 @@ impl HasDueDate for task::Entity {
 /// Orders by the sort key, ties broken by `id` in the same direction, tasks
 /// without a due date last in both directions.
 pub fn sorted<T: HasDueDate>(query: Select<T>, sort: Sort) -> Select<T> {
+    // starter: order by the sort key, ties broken by `id` in the same direction, tasks
+    // without a due date last in both directions.
+    // stand-in: query.order_by_asc(T::CREATED_AT).order_by_asc(T::ID)
     let (column, order, nullable) = match sort {
         Sort::CreatedAt => (T::CREATED_AT, Order::Asc, false),
         Sort::CreatedAtDesc => (T::CREATED_AT, Order::Desc, false),

@@ -19,6 +19,12 @@ impl FromQuery for ListQuery {
     /// Lesson 8's parameters, and a cursor that goes alone (no `offset`) and
     /// only with the `created_at` order it encodes.
     fn from_query(query: &mut QueryParams) -> Self {
+        // starter: lesson 8's parameters and `cursor`; reject `offset` with a cursor, and
+        // any sort but `created_at`.
+        // stand-in: Self {
+        //     by_offset: OffsetQuery::from_query(query),
+        //     cursor: query.take("cursor"),
+        // }
         let parsed = Self {
             by_offset: OffsetQuery::from_query(query),
             cursor: query.take("cursor"),

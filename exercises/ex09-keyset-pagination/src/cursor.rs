@@ -27,6 +27,7 @@ const LENGTH: usize = 1 + 8 + 16;
 impl Position {
     /// `VERSION`, microseconds since the epoch (8 bytes), the id (16 bytes), in base64url.
     pub fn encode(&self) -> String {
+        // starter: a version byte, `created_at` in microseconds and the id, as base64url.
         let mut bytes = Vec::with_capacity(LENGTH);
         bytes.push(VERSION);
         bytes.extend_from_slice(&self.created_at.timestamp_micros().to_be_bytes());
@@ -35,6 +36,8 @@ impl Position {
     }
 
     pub fn decode(text: &str) -> Option<Self> {
+        // starter: the position `encode` wrote, or `None` for anything else (wrong length,
+        // wrong version, not base64url).
         let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
         if bytes.len() != LENGTH || bytes[0] != VERSION {
             return None;

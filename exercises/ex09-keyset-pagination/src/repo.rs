@@ -23,6 +23,9 @@ pub async fn keyset_page<T: TaskTable>(
     cursor: Cursor,
     limit: u64,
 ) -> Result<(Vec<T::Model>, Option<Position>), DbErr> {
+    // starter: up to `limit` of the owner's rows after `cursor` by `(created_at, id)`, one
+    // row-value comparison, oldest first, and the position to go on from if more rows
+    // follow (ask for one row more).
     let mut query = owned::<T>(owner, done);
     if let Cursor::After(after) = cursor {
         let at = shared::time::bind(db.get_database_backend(), after.created_at);

@@ -91,6 +91,15 @@ pub enum ProfileName {
     Release,
 }
 
+impl From<ProfileName> for crate::build::Profile {
+    fn from(profile: ProfileName) -> Self {
+        match profile {
+            ProfileName::Debug => Self::Debug,
+            ProfileName::Release => Self::Release,
+        }
+    }
+}
+
 /// One mutant, read and checked against the workspace.
 #[derive(Debug, Clone)]
 pub struct Mutant {

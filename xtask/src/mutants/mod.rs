@@ -10,7 +10,6 @@
 
 mod docs;
 mod list;
-mod scratch;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -32,6 +31,7 @@ use serde::Serialize;
 use crate::{
     check::{self, Databases},
     lessons::{Lessons, workspace_root},
+    scratch,
 };
 use list::{Mutant, Problem, ProfileName};
 
@@ -352,7 +352,7 @@ fn build_and_grade(
     all_checks: bool,
     report: impl Fn(&Outcome),
 ) -> anyhow::Result<Vec<(usize, Outcome)>> {
-    let mut scratch = scratch::Scratch::prepare(root)?;
+    let mut scratch = scratch::Scratch::prepare(root, "mutants")?;
     let bins = root.join("target/mutants/bin");
     std::fs::create_dir_all(&bins)?;
     let packages: BTreeMap<u8, String> = order
@@ -378,7 +378,7 @@ fn build_and_grade(
                 scratch.mutate(&texts)?;
                 let mut build: Vec<&str> = vec![package];
                 build.extend(mutant.packages.iter().map(String::as_str));
-                let built = scratch.build(&build, mutant.profile)?;
+                let built = scratch.build(&build, mutant.profile.into())?;
                 let binary = built.executable_named(package).and_then(|path| {
                     // Aside, so that the next build does not replace it mid-grading.
                     let aside = bins.join(mutant.id.replace('#', "-"));

@@ -26,6 +26,8 @@ pub async fn find<T: TaskTable>(
     owner: Uuid,
     id: Uuid,
 ) -> Result<Option<T::Model>, DbErr> {
+    // starter: the owner's task `id`, or `None`: filter by `T::scope(owner)` as well as the
+    // id, so another user's task is not found.
     Ok(T::find()
         .filter(T::scope(owner))
         .filter(T::ID.eq(id))
@@ -47,6 +49,7 @@ pub async fn list<T: TaskTable>(
     owner: Uuid,
     done: Option<bool>,
 ) -> Result<Vec<T::Model>, DbErr> {
+    // starter: the owner's tasks (`owned`), oldest first, the id breaking ties.
     owned::<T>(owner, done)
         .order_by_asc(T::CREATED_AT)
         .order_by_asc(T::ID)
@@ -60,6 +63,8 @@ pub async fn delete<T: TaskTable>(
     owner: Uuid,
     id: Uuid,
 ) -> Result<bool, DbErr> {
+    // starter: delete the owner's task `id` in one statement scoped to the owner; true if a
+    // row went.
     let deleted = T::delete_many()
         .filter(T::scope(owner))
         .filter(T::ID.eq(id))
@@ -98,6 +103,9 @@ where
     A: ActiveModelTrait,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
+    // starter: insert `row` and return it as stored, in one statement whose RETURNING row
+    // is read to the end (not `ActiveModel::insert`, which leaves it unfinished and starves
+    // SQLite's checkpoint).
     let mut rows = A::Entity::insert_many([row])
         .exec_with_returning(db)
         .await?;
@@ -113,6 +121,9 @@ pub async fn change<T: TaskTable>(
     id: Uuid,
     changes: Vec<(T::Column, Expr)>,
 ) -> Result<Option<T::Model>, DbErr> {
+    // starter: one UPDATE of the owner's task `id` that sets `changes` and `updated_at` and
+    // returns the row (`update_many` … `exec_with_returning`); with no changes, the task as
+    // it is.
     if changes.is_empty() {
         return find::<T>(db, owner, id).await;
     }

@@ -24,6 +24,9 @@ pub async fn create(
     email: String,
     password_hash: String,
 ) -> Result<user::Model, CreateError> {
+    // starter: insert the user with a new UUIDv7 id in one statement whose RETURNING row is
+    // read to the end (`insert_many([row]).exec_with_returning`), and turn a unique
+    // violation on `email` into `CreateError::EmailTaken`.
     let row = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(email),
@@ -46,12 +49,15 @@ pub async fn create(
 
 /// The user `id`, if there is one (by primary key, so without `LIMIT`).
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<user::Model>, DbErr> {
+    // starter: the user with this primary key, or `None`.
     Ok(user::Entity::find_by_id(id).all(db).await?.pop())
 }
 
 /// Whether user `id` exists: `SELECT 1 FROM users WHERE id = ?`, nothing
 /// read or counted.
 pub async fn exists(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    // starter: whether a user has this id, reading no row: `SELECT 1 FROM users WHERE id =
+    // ?`.
     let query = Query::select()
         .expr(Expr::val(1))
         .from(user::Entity)

@@ -83,6 +83,8 @@ pub async fn run<E: ExtraColumns>(
 /// Inserts the users that are missing (by email) and returns every seed
 /// user's id in order, including users that already existed.
 async fn seed_users(db: &DatabaseConnection, count: u32) -> Result<Vec<Uuid>, CommandError> {
+    // starter: insert the seed users that are missing (`ON CONFLICT (email) DO NOTHING`),
+    // then read back every seed user's id, in order.
     let backend = db.get_database_backend();
     let users: Vec<data::SeedUser> = (0..count as usize).map(data::SeedUser::new).collect();
     let password_hash = data::password_hash()?;
@@ -138,6 +140,9 @@ async fn seed_tasks<E: ExtraColumns>(
     owners: &[Uuid],
     count: usize,
 ) -> Result<u64, DbErr> {
+    // starter: insert the tasks that are missing in multi-row INSERTs of ROWS_PER_INSERT
+    // (`ON CONFLICT (id) DO NOTHING`), a transaction every ROWS_PER_TRANSACTION, ticking
+    // the progress bar; return how many were new.
     let backend = db.get_database_backend();
     let progress = ProgressBar::new(count as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} tasks  {per_sec}  eta {eta}")
