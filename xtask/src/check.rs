@@ -36,6 +36,9 @@ pub struct Args {
     /// (always so with --package)
     #[arg(long)]
     cumulative: bool,
+    /// Only the criteria lesson N introduces, not the earlier ones (with --package)
+    #[arg(long, conflicts_with = "cumulative")]
+    new_only: bool,
     /// Only the checks with these names (repeatable)
     #[arg(long = "check", value_name = "NAME")]
     only: Vec<String>,
@@ -116,7 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     // A learner's crate is graded as CodeCrafters grades a stage: the earlier ones too.
-    let cumulative = args.cumulative || args.package.is_some();
+    let cumulative = (args.cumulative || args.package.is_some()) && !args.new_only;
     let (jobs, skipped) = jobs(&targets, cumulative, &args.only, &backends);
     if jobs.is_empty() && skipped.is_empty() {
         bail!(
@@ -150,6 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     results.extend(skipped);
     if let Some(package) = &args.package
         && args.only.is_empty()
+        && !args.new_only
     {
         record_progress(package, lessons[0], args.db, &results)?;
     }

@@ -105,85 +105,119 @@ struct Graded {
     message: String,
 }
 
-/// One grading: the status line, and the first failure in full. True if all passed.
+/// One grading, in two steps so that the lesson's own criteria answer within
+/// seconds: lesson N's criteria, then every earlier one that still holds. Each
+/// step prints its status line and its first failure in full. True if all passed.
 fn grade(args: &Args, saved: Option<Instant>) -> anyhow::Result<bool> {
-    let started = Instant::now();
     println!("\ngrading {} against lesson {}…", args.package, args.lesson);
-    let output = Command::new(std::env::current_exe()?)
-        .args([
-            "check",
-            &args.lesson.to_string(),
-            "--package",
-            &args.package,
-            "--format",
-            "json",
-            "--db",
-            &format!("{:?}", args.db).to_lowercase(),
-        ])
+    let started = Instant::now();
+    let since = |saved: Option<Instant>| match saved {
+        Some(saved) => format!("{:.1} s after the save", saved.elapsed().as_secs_f64()),
+        None => format!("in {:.1} s", started.elapsed().as_secs_f64()),
+    };
+    let Some(own) = run_check(args, true)? else {
+        return Ok(false);
+    };
+    let (passed, total) = count(&own, |c| c.introduced == args.lesson);
+    let failure = first_failure(&own, args.lesson);
+    println!(
+        "{} lesson {}: {passed}/{total} of its criteria pass ({})",
+        mark(failure.is_none()),
+        args.lesson,
+        since(saved)
+    );
+    if let Some(failure) = failure {
+        show(failure);
+        return Ok(false);
+    }
+    let Some(all) = run_check(args, false)? else {
+        return Ok(false);
+    };
+    let (passed, total) = count(&all, |c| c.introduced != args.lesson);
+    let failure = first_failure(&all, args.lesson);
+    println!(
+        "{} earlier lessons: {passed}/{total} of their criteria still pass ({})",
+        mark(failure.is_none()),
+        since(saved)
+    );
+    if let Some(failure) = failure {
+        show(failure);
+    }
+    Ok(failure.is_none())
+}
+
+/// `cargo xtask check` as a child, its JSON read back; `None` if it stopped
+/// before grading (its error went to stderr).
+fn run_check(args: &Args, new_only: bool) -> anyhow::Result<Option<Report>> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args([
+        "check",
+        &args.lesson.to_string(),
+        "--package",
+        &args.package,
+        "--format",
+        "json",
+        "--db",
+        &format!("{:?}", args.db).to_lowercase(),
+    ]);
+    if new_only {
+        command.arg("--new-only");
+    }
+    let output = command
         .stderr(Stdio::inherit())
         .output()
         .context("running cargo xtask check")?;
-    let report: Report = match serde_json::from_slice(&output.stdout) {
-        Ok(report) => report,
+    match serde_json::from_slice(&output.stdout) {
+        Ok(report) => Ok(Some(report)),
         Err(_) => {
-            // Not a report: `check` stopped before grading; its error went to stderr.
             println!("✗ could not grade (see above)");
-            return Ok(false);
+            Ok(None)
         }
-    };
-    let count = |own: bool| {
-        let graded: Vec<&Graded> = report
-            .checks
-            .iter()
-            .filter(|c| (c.introduced == args.lesson) == own && c.status != "skip")
-            .collect();
-        let passed = graded.iter().filter(|c| c.status == "pass").count();
-        (passed, graded.len())
-    };
-    let (own_passed, own_total) = count(true);
-    let (earlier_passed, earlier_total) = count(false);
-    let first_failure = report
+    }
+}
+
+fn count(report: &Report, which: impl Fn(&Graded) -> bool) -> (usize, usize) {
+    let graded: Vec<&Graded> = report
+        .checks
+        .iter()
+        .filter(|c| which(c) && c.status != "skip")
+        .collect();
+    let passed = graded.iter().filter(|c| c.status == "pass").count();
+    (passed, graded.len())
+}
+
+/// Lesson N's first failure, else the earliest lesson's.
+fn first_failure(report: &Report, lesson: u8) -> Option<&Graded> {
+    report
         .checks
         .iter()
         .filter(|c| c.status == "fail" || c.status == "error")
-        .min_by_key(|c| (c.introduced != args.lesson, c.introduced));
-    let took = saved.map_or(started.elapsed(), |saved| saved.elapsed());
-    let mark = if first_failure.is_none() {
-        "✓"
+        .min_by_key(|c| (c.introduced != lesson, c.introduced))
+}
+
+fn mark(passed: bool) -> &'static str {
+    if passed { "✓" } else { "✗" }
+}
+
+fn show(failure: &Graded) {
+    let label = if failure.status == "error" {
+        "!"
     } else {
         "✗"
     };
     println!(
-        "{mark} lesson {}: {own_passed}/{own_total} criteria pass · earlier lessons {earlier_passed}/{earlier_total} · {} {:.1} s",
-        args.lesson,
-        if saved.is_some() {
-            "graded since the save in"
-        } else {
-            "graded in"
-        },
-        took.as_secs_f64()
+        "\n{label} {} ({}, lesson {})",
+        failure.name, failure.db, failure.introduced
     );
-    if let Some(failure) = first_failure {
-        let label = if failure.status == "error" {
-            "!"
-        } else {
-            "✗"
-        };
-        println!(
-            "\n{label} {} ({}, lesson {})",
-            failure.name, failure.db, failure.introduced
-        );
-        for line in failure.message.lines() {
-            println!("    {line}");
-        }
-        if failure.status == "fail"
-            && checks::hints::for_check(failure.introduced, &failure.name).is_some()
-        {
-            println!(
-                "    hint: cargo xtask hint {} {}",
-                failure.introduced, failure.name
-            );
-        }
+    for line in failure.message.lines() {
+        println!("    {line}");
     }
-    Ok(first_failure.is_none())
+    if failure.status == "fail"
+        && checks::hints::for_check(failure.introduced, &failure.name).is_some()
+    {
+        println!(
+            "    hint: cargo xtask hint {} {}",
+            failure.introduced, failure.name
+        );
+    }
 }

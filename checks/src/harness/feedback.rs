@@ -72,7 +72,7 @@ fn quote(text: &str) -> String {
 
 /// The report for a failed check: the latest request any of its apps was
 /// sent, that app's log lines for it (or its last lines), and the lesson's
-/// criteria table in LESSONS.md.
+/// checks table in LESSONS.md.
 pub fn report(check: &str, apps: &[(Logs, LastRequest)]) -> String {
     let mut out = Vec::new();
     let latest = apps
@@ -139,10 +139,7 @@ fn find_row(lessons: &str, check: &str) -> Option<String> {
         }
         if line.starts_with(&row) {
             let place = heading.as_deref().unwrap_or("its lesson");
-            return Some(format!(
-                "see LESSONS.md:{} ({place}, acceptance criteria)",
-                number + 1
-            ));
+            return Some(format!("see LESSONS.md:{} ({place}, checks)", number + 1));
         }
     }
     None
@@ -157,7 +154,7 @@ mod tests {
         let text = "# The workbook\n## Lesson 1: a connection\n| check | what |\n| `health` | ok |\n## Lesson 2: x\n| `fk_enforced` | y |\n";
         assert_eq!(
             find_row(text, "fk_enforced").as_deref(),
-            Some("see LESSONS.md:6 (Lesson 2: x, acceptance criteria)")
+            Some("see LESSONS.md:6 (Lesson 2: x, checks)")
         );
         assert_eq!(find_row(text, "nothing"), None);
     }

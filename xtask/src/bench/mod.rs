@@ -68,12 +68,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let backends = args.db.backends();
     let postgres = crate::check::postgres(&backends)?;
-    let workspace = Lessons::discover()?;
-    let lesson = workspace.package(number)?;
-    eprintln!("building {}…", lesson.package);
-    let binary = build::binaries(&[lesson])?
-        .executable(lesson)
-        .map_err(|compiler| anyhow!(compiler))?;
+    let binary = match args.http.bin() {
+        // A learner's binary measured as the lesson's (build it with --release).
+        Some(bin) => std::fs::canonicalize(bin)
+            .map_err(|err| anyhow!("no binary at {}: {err}", bin.display()))?,
+        None => {
+            let workspace = Lessons::discover()?;
+            let lesson = workspace.package(number)?;
+            eprintln!("building {}…", lesson.package);
+            build::binaries(&[lesson])?
+                .executable(lesson)
+                .map_err(|compiler| anyhow!(compiler))?
+        }
+    };
     let bench = Bench {
         binary,
         postgres,

@@ -41,7 +41,7 @@ pub struct HttpArgs {
     /// The lesson to measure, 9 or later: the peer answers lesson 9's API [default: 9]
     #[arg(long, value_name = "N")]
     lesson: Option<u8>,
-    /// Measure this binary (a learner's) instead of building the lesson
+    /// Measure this binary (a learner's) instead of building the lesson (also for benches 7 and 9)
     #[arg(long, value_name = "PATH")]
     bin: Option<PathBuf>,
     /// Also measure the axum+sqlx peer, and print lesson/peer ratios
@@ -63,10 +63,15 @@ pub struct HttpArgs {
 
 impl HttpArgs {
     /// The first flag of `bench http` that was given, for refusing it elsewhere.
+    /// The binary to measure instead of the reference, if given.
+    pub fn bin(&self) -> Option<&PathBuf> {
+        self.bin.as_ref()
+    }
+
+    /// A flag only `bench http` takes, if one was given.
     pub fn given(&self) -> Option<&'static str> {
         [
             (self.lesson.is_some(), "--lesson"),
-            (self.bin.is_some(), "--bin"),
             (self.peers, "--peers"),
             (self.duration.is_some(), "--duration"),
             (self.warmup.is_some(), "--warmup"),
