@@ -136,24 +136,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     ));
                 }
             }
-            for result in &earlier {
-                if result.status != Status::Pass {
+            // Earlier criteria on the starter, and every criterion on the reference, must pass.
+            let reference_refs: Vec<&CheckResult> = reference.iter().collect();
+            for (results, what) in [(&earlier, "starter"), (&reference_refs, "reference")] {
+                for result in results.iter().filter(|r| r.status != Status::Pass) {
                     problems.push(problem(
                         *lesson,
                         *backend,
-                        "starter",
-                        result,
-                        Status::Pass,
-                        false,
-                    ));
-                }
-            }
-            for result in &reference {
-                if result.status != Status::Pass {
-                    problems.push(problem(
-                        *lesson,
-                        *backend,
-                        "reference",
+                        what,
                         result,
                         Status::Pass,
                         false,
@@ -175,7 +165,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 format!("{} of {} fail", failing(&own), own.len())
             };
-            let reference_refs: Vec<&CheckResult> = reference.iter().collect();
             println!(
                 "{:<7} {:<8} {:<26} {:<26} {} of {} pass",
                 lesson,
