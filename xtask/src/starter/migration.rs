@@ -7,6 +7,11 @@ use super::MigrationStep;
 /// The text of `src/migrations.rs` for lesson `lesson`.
 pub fn source(lesson: u8, step: &MigrationStep) -> String {
     let before = lesson - 1;
+    let earlier = if before == 1 {
+        "lesson 1's (it has none)".to_owned()
+    } else {
+        format!("lessons 1–{before}'s")
+    };
     let todo: String = step
         .todo
         .trim()
@@ -39,12 +44,12 @@ pub fn source(lesson: u8, step: &MigrationStep) -> String {
     };
     format!(
         r#"//! Lesson {lesson}'s schema step, yours to write, after the migrations of
-//! lessons 1–{before} (the reference's, from the `migration` crate).
+//! {earlier} (the reference's, from the `migration` crate).
 
 // `columns` has the column shapes the reference uses on both databases (`columns::id(backend)`).
 use migration::{{async_trait, columns, *}};
 
-/// What this crate runs: lessons 1–{before}'s migrations, then lesson {lesson}'s.
+/// What this crate runs: {earlier} migrations, then lesson {lesson}'s.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {{

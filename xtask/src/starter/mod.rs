@@ -200,10 +200,15 @@ fn cargo_toml(
     };
     let added: String = dependencies
         .iter()
+        .filter(|dependency| {
+            !tail.contains(&format!("\n{dependency}."))
+                && !tail.starts_with(&format!("{dependency}."))
+        })
         .map(|dependency| format!("{dependency}.workspace = true\n"))
         .collect();
     Ok(format!(
-        "{head}\n\n# Your crate for lesson {lesson}: `cargo xtask check {lesson} --package {name}`.\n{METADATA}\nlesson = {lesson}\n\n[dependencies]\n{added}{tail}"
+        "{}\n\n# Your crate for lesson {lesson}: `cargo xtask check {lesson} --package {name}`.\n{METADATA}\nlesson = {lesson}\n\n[dependencies]\n{added}{tail}",
+        head.trim_end()
     ))
 }
 
