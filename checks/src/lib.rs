@@ -18,6 +18,7 @@ mod lesson06;
 mod lesson07;
 mod lesson08;
 mod lesson09;
+mod lesson10;
 
 pub use harness::{Backend, Check, LAST_LESSON};
 
@@ -33,6 +34,7 @@ pub fn all() -> Vec<Check> {
         lesson07::checks(),
         lesson08::checks(),
         lesson09::checks(),
+        lesson10::checks(),
     ]
     .concat()
 }
@@ -93,6 +95,7 @@ mod tests {
             include_str!("lesson07.rs"),
             include_str!("lesson08.rs"),
             include_str!("lesson09.rs"),
+            include_str!("lesson10.rs"),
             include_str!("flows.rs"),
         ];
         let skip = regex::Regex::new(r"lesson(\(\))?\s*<").expect("valid pattern");

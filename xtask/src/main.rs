@@ -33,6 +33,7 @@ mod lessons;
 mod mutants;
 mod scratch;
 mod starter;
+mod text;
 mod watch;
 
 use std::process::ExitCode;

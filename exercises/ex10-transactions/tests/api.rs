@@ -34,6 +34,9 @@ async fn a_create_and_its_activity_are_one_transaction() {
     assert_eq!(reply.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let (_, list) = app.get("/api/v1/tasks", Some(alice)).await;
     assert_eq!(list["meta"]["total"], 1, "the refused create left its task");
-    let rows = activity::Entity::find().count(app.db().read()).await.unwrap();
+    let rows = activity::Entity::find()
+        .count(app.db().read())
+        .await
+        .unwrap();
     assert_eq!(rows, 1, "only the first create's activity");
 }

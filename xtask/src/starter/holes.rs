@@ -74,7 +74,13 @@ pub fn cut(source: &str, lesson: u8) -> Result<(String, Vec<Hole>), String> {
             line: out.matches('\n').count() + 1,
             todo: todo.clone(),
         });
-        out.push_str(&format!("// TODO(lesson {lesson}): {todo}\n"));
+        // The TODO wrapped under the marker's indentation, as rustfmt would leave it.
+        let width = 96_usize.saturating_sub(indent.len() + 3).max(40);
+        let text = format!("TODO(lesson {lesson}): {todo}");
+        for (index, line) in crate::text::wrap(&text, width).iter().enumerate() {
+            let lead = if index == 0 { "" } else { indent.as_str() };
+            out.push_str(&format!("{lead}// {line}\n"));
+        }
         match stand_in {
             Some(lines) => {
                 out.push_str(&format!(

@@ -2,9 +2,8 @@
 //! connection, a transaction included, so a change and its record share one.
 
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Value,
-    sea_query::Query,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Value, sea_query::Query,
 };
 use uuid::Uuid;
 
