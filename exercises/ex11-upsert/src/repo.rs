@@ -26,6 +26,9 @@ pub mod tasks {
         id: Uuid,
         new: &NewTask,
     ) -> Result<Option<(task::Model, Put)>, WriteError> {
+        // starter: in one transaction on `db`: the upsert, then, if it inserted
+        // (`created_at == updated_at`, see `replaced_at`), the `CREATED` activity; `None`
+        // when the id is another user's.
         let txn = db.begin().await?;
         let Some(task) = upsert(&txn, owner, id, new).await? else {
             return Ok(None);
@@ -50,6 +53,9 @@ pub mod tasks {
         id: Uuid,
         new: &NewTask,
     ) -> Result<Option<task::Model>, WriteError> {
+        // starter: one `INSERT … ON CONFLICT (id) DO UPDATE SET` title, done, due_date
+        // (from `excluded`) and `updated_at = replaced_at(…)`, `WHERE` the existing row is
+        // the owner's, `RETURNING` the row: none when the id is another user's.
         let row = task::ActiveModel {
             id: Set(id),
             user_id: Set(owner),
