@@ -102,6 +102,17 @@ async fn due_date_round_trip(ctx: Ctx) -> Outcome {
         read.json["dueDate"]
     );
 
+    // The edges of the range are dates too: the first and the last day allowed.
+    for edge in ["1970-01-01", "9999-12-31", "2024-02-29"] {
+        let edged = patch(json!({"dueDate": edge})).await?;
+        edged.expect(200)?;
+        expect_eq(
+            "dueDate at the edge of the range",
+            Some(edge),
+            edged.json["dueDate"].as_str(),
+        )?;
+    }
+
     for bad in [
         json!("2026-02-30"),
         json!("2026-2-3"),

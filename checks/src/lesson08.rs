@@ -245,6 +245,8 @@ async fn bound_parameters(ctx: Ctx) -> Outcome {
     );
     let literal_page = Regex::new(r"(?i)\b(LIMIT|OFFSET)\s+\d").expect("valid pattern");
     let literal_filter = Regex::new(r"(?i)=\s*(TRUE|FALSE)\b").expect("valid pattern");
+    // SQLite takes a boolean as 0 or 1: `"done" = 1` is a literal too.
+    let literal_flag = Regex::new(r#"(?i)\bdone"?\s*=\s*[01]\b"#).expect("valid pattern");
     let user_hex = user.simple().to_string();
     for statement in &statements {
         let lower = statement.to_lowercase();
@@ -261,8 +263,8 @@ async fn bound_parameters(ctx: Ctx) -> Outcome {
             "a statement has a literal LIMIT or OFFSET: {statement}"
         );
         ensure!(
-            !literal_filter.is_match(statement),
-            "a statement compares with a literal TRUE or FALSE: {statement}"
+            !literal_filter.is_match(statement) && !literal_flag.is_match(statement),
+            "a statement compares `done` with a literal (TRUE, FALSE, 1 or 0): {statement}"
         );
     }
     Ok(())
