@@ -43,6 +43,19 @@ pub async fn new_task(app: &RunningApp, user: Uuid, body: Value) -> Result<Reply
     Ok(reply)
 }
 
+/// Lesson 6's impossible `dueDate`s, each refused with 422 naming `dueDate`:
+/// no such day, not zero-padded, before 1970, after 9999, not a date, a number.
+pub fn bad_due_dates() -> Vec<Value> {
+    vec![
+        json!("2026-02-30"),
+        json!("2026-2-3"),
+        json!("1969-12-31"),
+        json!("10000-01-01"),
+        json!("soon"),
+        json!(20260301),
+    ]
+}
+
 /// The keys of a JSON object, sorted.
 pub fn keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value

@@ -19,6 +19,7 @@ mod lesson07;
 mod lesson08;
 mod lesson09;
 mod lesson10;
+mod lesson11;
 
 pub use harness::{Backend, Check, LAST_LESSON};
 
@@ -35,6 +36,7 @@ pub fn all() -> Vec<Check> {
         lesson08::checks(),
         lesson09::checks(),
         lesson10::checks(),
+        lesson11::checks(),
     ]
     .concat()
 }
@@ -96,6 +98,7 @@ mod tests {
             include_str!("lesson08.rs"),
             include_str!("lesson09.rs"),
             include_str!("lesson10.rs"),
+            include_str!("lesson11.rs"),
             include_str!("flows.rs"),
         ];
         let skip = regex::Regex::new(r"lesson(\(\))?\s*<").expect("valid pattern");

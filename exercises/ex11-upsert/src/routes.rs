@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/tasks/{id}",
             get(previous::get_task::<Tasks>)
-                .put(put_task)
+                .put(put_task) // starter: route PUT to `put_task`, the handler below
                 .patch(previous::update_task)
                 .delete(previous::delete_task::<Tasks>),
         )

@@ -7,6 +7,9 @@
 //! say) cannot panic without failing earlier criteria: its comment then ends
 //! with `// stand-in: …`, the code that does what the lesson before did, and
 //! the starter keeps that instead of `todo!()`.
+//!
+//! A line of code that ends with a `// starter: …` comment (a route in a
+//! route table, say) is left out of the starter, its comment kept as a TODO.
 
 /// The marker that opens a hole, as the first line of a function body.
 pub const MARKER: &str = "// starter:";
@@ -23,6 +26,37 @@ pub struct Hole {
 
 /// `source` with each marked body cut down to its TODO and `todo!()`, and the holes.
 pub fn cut(source: &str, lesson: u8) -> Result<(String, Vec<Hole>), String> {
+    let (source, mut holes) = cut_lines(source, lesson);
+    let (out, bodies) = cut_bodies(&source, lesson)?;
+    holes.extend(bodies);
+    holes.sort_by_key(|hole| hole.line);
+    Ok((out, holes))
+}
+
+/// Each line of code ending in a marker becomes the marker's TODO.
+fn cut_lines(source: &str, lesson: u8) -> (String, Vec<Hole>) {
+    let mut out = String::with_capacity(source.len());
+    let mut holes = Vec::new();
+    for line in source.split_inclusive('\n') {
+        let code = line.trim_start();
+        match line.find(MARKER) {
+            Some(at) if !code.starts_with("//") => {
+                let indent = &line[..line.len() - code.len()];
+                let todo = line[at + MARKER.len()..].trim().to_owned();
+                holes.push(Hole {
+                    line: out.matches('\n').count() + 1,
+                    todo: todo.clone(),
+                });
+                out.push_str(&format!("{indent}// TODO(lesson {lesson}): {todo}\n"));
+            }
+            _ => out.push_str(line),
+        }
+    }
+    (out, holes)
+}
+
+/// Each marked function body cut to its TODO and `todo!()` (or its stand-in).
+fn cut_bodies(source: &str, lesson: u8) -> Result<(String, Vec<Hole>), String> {
     let mut out = String::with_capacity(source.len());
     let mut holes = Vec::new();
     let mut rest = source;
@@ -228,6 +262,17 @@ fn after() {}
             out,
             "fn sorted(q: Q) -> Q {\n    // TODO(lesson 7): sort by `sort`.\n    // (Until you do, this does what lesson 6 did.)\n    q\n        .oldest_first()\n}\n"
         );
+    }
+
+    #[test]
+    fn a_marked_line_of_code_is_left_out() {
+        let source = "Router::new()\n    .route(\"/a\", get(a))\n    .route(\"/b\", put(b)) // starter: route PUT /b to `b`\n";
+        let (out, holes) = cut(source, 11).unwrap();
+        assert_eq!(
+            out,
+            "Router::new()\n    .route(\"/a\", get(a))\n    // TODO(lesson 11): route PUT /b to `b`\n"
+        );
+        assert_eq!(holes[0].line, 3);
     }
 
     #[test]
