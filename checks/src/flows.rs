@@ -43,6 +43,15 @@ pub async fn new_task(app: &RunningApp, user: Uuid, body: Value) -> Result<Reply
     Ok(reply)
 }
 
+/// Path ids that are not UUIDs (404 on every route that takes `{id}`):
+/// words, digits, a bad hex digit, a UUID with a tail.
+pub const NOT_UUIDS: [&str; 4] = [
+    "not-a-uuid",
+    "12345",
+    "0190e0a0-0000-7000-8000-00000000000g",
+    "0190e0a0-0000-7000-8000-000000000000-1",
+];
+
 /// Lesson 6's impossible `dueDate`s, each refused with 422 naming `dueDate`:
 /// no such day, not zero-padded, before 1970, after 9999, not a date, a number.
 pub fn bad_due_dates() -> Vec<Value> {

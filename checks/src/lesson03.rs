@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use crate::{
     check, ensure, fail,
-    flows::{PASSWORD, expect_invalid_list_queries, ids, keys, new_task, new_user, unique_email},
+    flows::{
+        NOT_UUIDS, PASSWORD, expect_invalid_list_queries, ids, keys, new_task, new_user,
+        unique_email,
+    },
     harness::{
         Backend, Check, Ctx, Failure, Inspector, Outcome, Reply, expect_eq, http::Request, snapshot,
     },
@@ -986,14 +989,6 @@ fn says_cut_off(text: &str, n: usize) -> bool {
             .split(|c: char| !c.is_ascii_digit())
             .any(|word| word == n.to_string())
 }
-
-/// Path ids that are not UUIDs.
-const NOT_UUIDS: [&str; 4] = [
-    "not-a-uuid",
-    "12345",
-    "0190e0a0-0000-7000-8000-00000000000g",
-    "0190e0a0-0000-7000-8000-000000000000-1",
-];
 
 /// A path id that is not a UUID names no row: 404 `NOT_FOUND` in the
 /// envelope, exactly like a missing id, on every route that takes `{id}`

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     check, ensure, fail,
-    flows::{ids, keys, new_task, new_tasks, new_user, statements_of},
+    flows::{NOT_UUIDS, ids, keys, new_task, new_tasks, new_user, statements_of},
     harness::{
         Backend, Check, Ctx, Failure, Inspector, Outcome, Reply, RunningApp, expect_eq, snapshot,
     },
@@ -34,13 +34,6 @@ const FAIL_ACTIVITY: &str = "x-fault-fail-activity";
 
 /// The fields of an activity, sorted.
 const ACTIVITY_KEYS: [&str; 4] = ["createdAt", "id", "kind", "taskId"];
-
-/// Path ids that are not UUIDs.
-const NOT_UUIDS: [&str; 3] = [
-    "not-a-uuid",
-    "12345",
-    "0190e0a0-0000-7000-8000-00000000000g",
-];
 
 fn activities_path(task: &str) -> String {
     format!("/api/v1/tasks/{task}/activities")

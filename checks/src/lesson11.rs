@@ -13,8 +13,8 @@ use uuid::Uuid;
 use crate::{
     check, ensure, fail,
     flows::{
-        bad_due_dates, changing, ids, keys, new_task, new_user, statements_of, task_as_of,
-        task_keys,
+        NOT_UUIDS, bad_due_dates, changing, ids, keys, new_task, new_user, statements_of,
+        task_as_of, task_keys,
     },
     harness::{
         Backend, Check, Ctx, Failure, Inspector, Outcome, Reply, RunningApp, expect_eq,
@@ -33,13 +33,6 @@ pub fn checks() -> Vec<Check> {
         check!(put_validation, 11),
     ]
 }
-
-/// Path ids that are not UUIDs.
-const NOT_UUIDS: [&str; 3] = [
-    "not-a-uuid",
-    "12345",
-    "0190e0a0-0000-7000-8000-00000000000g",
-];
 
 fn task_path(id: impl std::fmt::Display) -> String {
     format!("/api/v1/tasks/{id}")
