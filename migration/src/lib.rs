@@ -12,6 +12,7 @@ mod lesson06_task_due_date;
 mod lesson07_task_list_index;
 mod lesson09_task_keyset_index;
 mod lesson10_task_activities;
+mod lesson12_task_version;
 
 /// Every migration with its lesson, in order. Append only: names are stored in
 /// each database's `seaql_migrations` table.
@@ -23,6 +24,7 @@ fn all() -> Vec<(u8, Box<dyn MigrationTrait>)> {
         (7, Box::new(lesson07_task_list_index::MIGRATION)),
         (9, Box::new(lesson09_task_keyset_index::MIGRATION)),
         (10, Box::new(lesson10_task_activities::Migration)),
+        (12, Box::new(lesson12_task_version::Migration)),
     ]
 }
 

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use axum::{
     Router,
     body::Body,
-    http::{Method, Request, StatusCode, header},
+    http::{HeaderMap, Method, Request, StatusCode, header},
 };
 use clap::{Args, Command, FromArgMatches};
 use http_body_util::BodyExt;
@@ -132,10 +132,27 @@ impl TestApp {
         user: Option<Uuid>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        let (status, _, body) = self.exchange(method, uri, user, &[], body).await;
+        (status, body)
+    }
+
+    /// Like [`request`](Self::request), with more `headers`, returning the
+    /// answer's headers too (for `ETag`, `Retry-After` and the like).
+    pub async fn exchange(
+        &self,
+        method: Method,
+        uri: &str,
+        user: Option<Uuid>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (StatusCode, HeaderMap, Value) {
         let shown = format!("{method} {uri}");
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(user) = user {
             request = request.header("x-user-id", user.to_string());
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let request = match body {
             Some(body) => request
@@ -147,6 +164,7 @@ impl TestApp {
 
         let Ok(response) = self.router().oneshot(request).await;
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response
             .into_body()
             .collect()
@@ -154,13 +172,13 @@ impl TestApp {
             .unwrap_or_else(|err| panic!("{shown}: the body could not be read: {err}"))
             .to_bytes();
         if bytes.is_empty() {
-            return (status, Value::Null);
+            return (status, headers, Value::Null);
         }
         let json = serde_json::from_slice(&bytes).unwrap_or_else(|err| {
             let text = String::from_utf8_lossy(&bytes);
             panic!("{shown}: {status} with a body that is not JSON ({err}): {text}")
         });
-        (status, json)
+        (status, headers, json)
     }
 
     /// `GET uri`, as `user` if given.

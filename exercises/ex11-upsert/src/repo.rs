@@ -90,7 +90,7 @@ pub mod tasks {
     /// even when the row was created within the same clock tick (SQLite's
     /// clock counts milliseconds), so that `created_at = updated_at` means
     /// "inserted by this statement" on both databases.
-    fn replaced_at(backend: DbBackend) -> Expr {
+    pub fn replaced_at(backend: DbBackend) -> Expr {
         match backend {
             DbBackend::Sqlite => Expr::cust(
                 "max(strftime('%Y-%m-%dT%H:%M:%f000Z', 'now'), \

@@ -4,7 +4,7 @@
 pub use ex09_keyset_pagination::prelude::tasks::*;
 
 use ex09_keyset_pagination::prelude::{NewTask, task, tasks as previous};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use uuid::Uuid;
 
 use super::activities;
@@ -18,6 +18,17 @@ pub enum ActivityWrite {
     Refused,
 }
 
+impl ActivityWrite {
+    /// Writes the activity of task `task_id`'s creation on `db` (the
+    /// create's transaction): its `CREATED` record, or the refused one.
+    pub async fn write(self, db: &impl ConnectionTrait, task_id: Uuid) -> Result<(), DbErr> {
+        match self {
+            Self::Record => activities::record(db, task_id, activity::CREATED).await,
+            Self::Refused => activities::record_refused(db, task_id).await,
+        }
+    }
+}
+
 /// Inserts a task for `owner` and records its `CREATED` activity, both in
 /// one transaction: an error between `begin` and `commit` rolls both back
 /// (the transaction is rolled back when dropped uncommitted).
@@ -27,16 +38,14 @@ pub async fn create(
     new: &NewTask,
     activity_write: ActivityWrite,
 ) -> Result<task::Model, WriteError> {
-    // starter: insert the task and record its `CREATED` activity (or, for `Refused`, the
-    // activity the database refuses) in one transaction on `db`: `db.begin()`, both writes
-    // on the transaction, `commit()`; an error between them must leave neither row.
+    // starter: insert the task and write its activity (`activity_write.write`: the
+    // `CREATED` record, or for `Refused` the one the database refuses) in one transaction
+    // on `db`: `db.begin()`, both writes on the transaction, `commit()`; an error between
+    // them must leave neither row.
     // stand-in: Ok(previous::create(db, owner, new).await?)
     let txn = db.begin().await?;
     let task = previous::create(&txn, owner, new).await?;
-    match activity_write {
-        ActivityWrite::Record => activities::record(&txn, task.id, activity::CREATED).await?,
-        ActivityWrite::Refused => activities::record_refused(&txn, task.id).await?,
-    }
+    activity_write.write(&txn, task.id).await?;
     txn.commit().await?;
     Ok(task)
 }
