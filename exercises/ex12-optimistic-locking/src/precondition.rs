@@ -12,6 +12,8 @@ use axum::{
     http::{HeaderValue, header, request::Parts},
 };
 
+use crate::repo::Expected;
+
 /// The `ETag` of a task at `version`.
 pub fn etag(version: i32) -> String {
     format!("\"v{version}\"")
@@ -35,6 +37,8 @@ impl IfMatch {
     pub fn parse(value: Option<&HeaderValue>) -> Self {
         // starter: `None` is `Missing`; `*` is `Any`; `"v<n>"` (the quotes included, `n` a
         // whole number) is `Version(n)`; anything else is `Unmatchable`.
+        // stand-in: let _ = value;
+        // stand-in: Self::Any
         let Some(value) = value else {
             return Self::Missing;
         };
@@ -51,6 +55,18 @@ impl IfMatch {
             .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|digits| digits.parse().ok())
             .map_or(Self::Unmatchable, Self::Version)
+    }
+}
+
+impl IfMatch {
+    /// The versions this `If-Match` lets a change overwrite; `None`: no
+    /// change may be written (the header is missing, or no version has its tag).
+    pub fn expected(self) -> Option<Expected> {
+        match self {
+            Self::Any => Some(Expected::Any),
+            Self::Version(version) => Some(Expected::Version(version)),
+            Self::Missing | Self::Unmatchable => None,
+        }
     }
 }
 

@@ -190,8 +190,6 @@ async fn upsert(
     new: &NewTask,
     on_existing: OnExisting,
 ) -> Result<Option<task::Model>, WriteError> {
-    // starter: lesson 11's upsert over this table, with `version = version + 1` among
-    // what a replace sets; for `Keep`, `DO NOTHING` instead of the update.
     let mut on_conflict = OnConflict::column(task::Column::Id);
     match on_existing {
         OnExisting::Replace => on_conflict

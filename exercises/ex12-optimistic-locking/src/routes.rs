@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::{
     entity::{task, task::Entity as Tasks},
     precondition::{IfMatch, etag},
-    repo::{self as tasks, ActivityWrite, Expected, OnExisting},
+    repo::{self as tasks, ActivityWrite, OnExisting},
 };
 
 /// The lesson's API: its own handlers, and the previous lesson's (`previous::`).
@@ -108,10 +108,10 @@ pub async fn update_task(
     // whatever wrote nothing (no `If-Match`, a tag no version has, no row matched) is
     // answered by `refusal`.
     // stand-in: let _ = if_match;
-    // stand-in: let task = tasks::update(db.write(), caller.id, id.uuid()?, &patch, Expected::Any).await?;
+    // stand-in: let task = tasks::update(db.write(), caller.id, id.uuid()?, &patch, tasks::Expected::Any).await?;
     // stand-in: Ok(Tagged(task.ok_or_else(not_found)?))
     let id = id.uuid()?;
-    let written = match expected(if_match) {
+    let written = match if_match.expected() {
         Some(expected) => tasks::update(db.write(), caller.id, id, &patch, expected).await?,
         None => None,
     };
@@ -153,16 +153,6 @@ pub async fn put_task(
         // The upsert refuses only another user's id: no read needed.
         None if if_match == IfMatch::Any => Err(not_found()),
         None => Err(refusal(db.read(), caller.id, id, if_match).await),
-    }
-}
-
-/// The versions an `If-Match` lets a change overwrite; `None`: no change
-/// may be written (the header is missing, or no version has its tag).
-fn expected(if_match: IfMatch) -> Option<Expected> {
-    match if_match {
-        IfMatch::Any => Some(Expected::Any),
-        IfMatch::Version(version) => Some(Expected::Version(version)),
-        IfMatch::Missing | IfMatch::Unmatchable => None,
     }
 }
 

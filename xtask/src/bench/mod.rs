@@ -7,6 +7,7 @@ mod chart;
 mod http;
 mod lesson07;
 mod lesson09;
+mod lesson13;
 
 use std::{path::PathBuf, sync::Arc, time::Instant};
 
@@ -22,8 +23,9 @@ use crate::{
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// What to measure: 7 (the list index), 9 (offset and keyset pages) or
-    /// http (a lesson's release binary under load, beside the axum+sqlx peer)
+    /// What to measure: 7 (the list index), 9 (offset and keyset pages), 13
+    /// (optimistic against pessimistic locking on one hot row) or http (a
+    /// lesson's release binary under load, beside the axum+sqlx peer)
     #[arg(value_parser = parse_target)]
     target: Target,
     /// Which database to measure
@@ -51,7 +53,8 @@ fn parse_target(text: &str) -> Result<Target, String> {
         "http" => Ok(Target::Http),
         "7" => Ok(Target::Lesson(7)),
         "9" => Ok(Target::Lesson(9)),
-        _ => Err("expected 7, 9 (lessons with benchmarks) or http".to_owned()),
+        "13" => Ok(Target::Lesson(13)),
+        _ => Err("expected 7, 9, 13 (lessons with benchmarks) or http".to_owned()),
     }
 }
 
@@ -61,6 +64,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bail!("--runs belongs to the benches of lessons 7 and 9; `bench http` takes --rounds")
         }
         Target::Http => return http::run(args.http, args.db),
+        Target::Lesson(13) if args.runs.is_some() => {
+            bail!(
+                "--runs belongs to the benches of lessons 7 and 9; bench 13 runs for a fixed time"
+            )
+        }
         Target::Lesson(number) => number,
     };
     if let Some(flag) = args.http.given() {
@@ -93,7 +101,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     runtime.block_on(async {
         match number {
             7 => lesson07::run(&bench, &backends).await,
-            _ => lesson09::run(&bench, &backends).await,
+            9 => lesson09::run(&bench, &backends).await,
+            _ => lesson13::run(&bench, &backends).await,
         }
     })
 }
