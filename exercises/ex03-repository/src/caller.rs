@@ -2,6 +2,7 @@
 //! after authentication). Missing, malformed or unknown: 401.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
+use sea_orm::ConnectionTrait;
 use shared::{ApiError, AppState, ErrorCode};
 use uuid::Uuid;
 
@@ -13,10 +14,10 @@ pub struct Caller {
     pub id: Uuid,
 }
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+impl Caller {
+    /// The user `X-User-Id` names, looked up on `db`: what the extractor does
+    /// on the request's connection, for a route that must pick another.
+    pub async fn lookup(parts: &Parts, db: &impl ConnectionTrait) -> Result<Self, ApiError> {
         let unauthenticated = |message| ApiError::new(ErrorCode::Unauthenticated, message);
         let header = parts
             .headers
@@ -27,10 +28,19 @@ impl FromRequestParts<AppState> for Caller {
             .ok()
             .and_then(|value| Uuid::try_parse(value.trim()).ok())
             .ok_or_else(|| unauthenticated("X-User-Id is not a user id"))?;
-        if !users::exists(state.db.for_method(&parts.method), id).await? {
+        if !users::exists(db, id).await? {
             return Err(unknown());
         }
         Ok(Self { id })
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    /// On the connection the request's method goes to ([`Database::for_method`](shared::db::Database::for_method)).
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Self::lookup(parts, state.db.for_method(&parts.method)).await
     }
 }
 

@@ -38,7 +38,7 @@ impl IfMatch {
         // starter: `None` is `Missing`; `*` is `Any`; `"v<n>"` (the quotes included, `n` a
         // whole number) is `Version(n)`; anything else is `Unmatchable`.
         // stand-in: let _ = value;
-        // stand-in: Self::Any
+        // Self::Any
         let Some(value) = value else {
             return Self::Missing;
         };

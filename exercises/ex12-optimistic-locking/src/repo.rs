@@ -127,7 +127,7 @@ pub async fn change_if(
     // `updated_at` and `version = version + 1`, with `version = n` in its `WHERE` for
     // `Expected::Version(n)`, returning the row: none if no row matched.
     // stand-in: let _ = expected;
-    // stand-in: Ok(change::<task::Entity>(db, owner, id, changes).await?)
+    // Ok(change::<task::Entity>(db, owner, id, changes).await?)
     if changes.is_empty() {
         let task = find::<task::Entity>(db, owner, id).await?;
         return Ok(task.filter(|task| expected.allows(task.version)));

@@ -108,8 +108,8 @@ pub async fn update_task(
     // whatever wrote nothing (no `If-Match`, a tag no version has, no row matched) is
     // answered by `refusal`.
     // stand-in: let _ = if_match;
-    // stand-in: let task = tasks::update(db.write(), caller.id, id.uuid()?, &patch, tasks::Expected::Any).await?;
-    // stand-in: Ok(Tagged(task.ok_or_else(not_found)?))
+    // let task = tasks::update(db.write(), caller.id, id.uuid()?, &patch, tasks::Expected::Any).await?;
+    // Ok(Tagged(task.ok_or_else(not_found)?))
     let id = id.uuid()?;
     let written = match if_match.expected() {
         Some(expected) => tasks::update(db.write(), caller.id, id, &patch, expected).await?,
@@ -135,9 +135,9 @@ pub async fn put_task(
     // replacing (lesson 11's PUT, 404 straight away when it writes nothing); a tag:
     // `tasks::replace`. Whatever else wrote nothing is answered by `refusal`.
     // stand-in: let _ = if_match;
-    // stand-in: let written = tasks::put(db.write(), caller.id, id.uuid()?, &new, OnExisting::Replace).await?;
-    // stand-in: let (task, put) = written.ok_or_else(not_found)?;
-    // stand-in: Ok(match put { Put::Created => created(task), Put::Replaced => Tagged(task).into_response() })
+    // let written = tasks::put(db.write(), caller.id, id.uuid()?, &new, OnExisting::Replace).await?;
+    // let (task, put) = written.ok_or_else(not_found)?;
+    // Ok(match put { Put::Created => created(task), Put::Replaced => Tagged(task).into_response() })
     let id = id.uuid()?;
     let written = match if_match {
         IfMatch::Missing => tasks::put(db.write(), caller.id, id, &new, OnExisting::Keep).await?,

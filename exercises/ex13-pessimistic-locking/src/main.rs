@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    shared::main::<ex13_pessimistic_locking::Lesson>()
+}
