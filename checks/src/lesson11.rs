@@ -632,10 +632,12 @@ fn on_tasks(sql: &str) -> bool {
         .is_match(sql)
 }
 
-/// Whether a statement is the upsert: `INSERT INTO tasks … ON CONFLICT (id) DO UPDATE …`.
+/// Whether a statement is the upsert: `INSERT INTO tasks … ON CONFLICT (id)
+/// DO UPDATE …`, or `DO NOTHING` (from lesson 12 a PUT without `If-Match`
+/// may create, never replace).
 fn is_upsert(sql: &str) -> bool {
     Regex::new(
-        r#"(?is)^\s*INSERT\s+INTO\s+"?tasks"?\s*\(.*\bON\s+CONFLICT\s*\(\s*"?id"?\s*\)\s*DO\s+UPDATE\b"#,
+        r#"(?is)^\s*INSERT\s+INTO\s+"?tasks"?\s*\(.*\bON\s+CONFLICT\s*\(\s*"?id"?\s*\)\s*DO\s+(UPDATE|NOTHING)\b"#,
     )
     .expect("valid pattern")
     .is_match(sql)
@@ -668,9 +670,11 @@ async fn logged(
 /// The SQL a PUT runs, read from its log lines by request id: a creating PUT
 /// (201), a replacing PUT (200) and another user's PUT to that id (404) each
 /// run exactly one statement on `tasks`, the `INSERT INTO tasks … ON CONFLICT
-/// (id) DO UPDATE …`: no `SELECT` of the task before it (a read, then a
-/// write, leaves a gap another request can slip into), no separate `UPDATE`,
-/// no `DELETE`, no second `INSERT`. Besides it the caller's lookup in `users`
+/// (id) DO UPDATE …` (from lesson 12 the creating PUT, sent without
+/// `If-Match`, may say `DO NOTHING` instead: it may create, never replace):
+/// no `SELECT` of the task before it (a read, then a write, leaves a gap
+/// another request can slip into), no separate `UPDATE`, no `DELETE`, no
+/// second `INSERT`. Besides it the caller's lookup in `users`
 /// may run, and for the create its activity's `INSERT INTO task_activities`;
 /// the replace and the refused PUT write no activity.
 async fn put_is_one_statement(ctx: Ctx) -> Outcome {
@@ -732,7 +736,8 @@ async fn put_is_one_statement(ctx: Ctx) -> Outcome {
         ensure!(
             on.len() == 1 && is_upsert(on[0]),
             "{what} (PUT {path}) should run exactly one statement on tasks, \
-             INSERT INTO tasks … ON CONFLICT (id) DO UPDATE …; its statements on tasks: {on:?}"
+             INSERT INTO tasks … ON CONFLICT (id) DO UPDATE … (or DO NOTHING, for a PUT \
+             that may not replace); its statements on tasks: {on:?}"
         );
         let inserted = statements
             .iter()

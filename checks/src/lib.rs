@@ -20,6 +20,7 @@ mod lesson08;
 mod lesson09;
 mod lesson10;
 mod lesson11;
+mod lesson12;
 
 pub use harness::{Backend, Check, LAST_LESSON};
 
@@ -37,6 +38,7 @@ pub fn all() -> Vec<Check> {
         lesson09::checks(),
         lesson10::checks(),
         lesson11::checks(),
+        lesson12::checks(),
     ]
     .concat()
 }
@@ -99,6 +101,7 @@ mod tests {
             include_str!("lesson09.rs"),
             include_str!("lesson10.rs"),
             include_str!("lesson11.rs"),
+            include_str!("lesson12.rs"),
             include_str!("flows.rs"),
         ];
         let skip = regex::Regex::new(r"lesson(\(\))?\s*<").expect("valid pattern");

@@ -49,11 +49,13 @@ impl IfMatch {
         if value == "*" {
             return Self::Any;
         }
+        // Strong comparison: the tag must be one this service makes, to the
+        // letter (`"v02"` is not `"v2"`, `"v+2"` is nothing).
         value
             .strip_prefix("\"v")
             .and_then(|rest| rest.strip_suffix('"'))
-            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|digits| digits.parse().ok())
+            .filter(|version| *version >= 0 && etag(*version) == value)
             .map_or(Self::Unmatchable, Self::Version)
     }
 }
@@ -111,6 +113,9 @@ mod tests {
             "\"v-1\"",
             "\"v+1\"",
             "\"v99999999999\"",
+            "\"v02\"",
+            "\"v00\"",
+            "\"v 2\"",
             "**",
             "",
         ] {
