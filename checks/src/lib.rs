@@ -21,6 +21,7 @@ mod lesson09;
 mod lesson10;
 mod lesson11;
 mod lesson12;
+mod lesson13;
 
 pub use harness::{Backend, Check, LAST_LESSON};
 
@@ -39,6 +40,7 @@ pub fn all() -> Vec<Check> {
         lesson10::checks(),
         lesson11::checks(),
         lesson12::checks(),
+        lesson13::checks(),
     ]
     .concat()
 }
@@ -102,6 +104,7 @@ mod tests {
             include_str!("lesson10.rs"),
             include_str!("lesson11.rs"),
             include_str!("lesson12.rs"),
+            include_str!("lesson13.rs"),
             include_str!("flows.rs"),
         ];
         let skip = regex::Regex::new(r"lesson(\(\))?\s*<").expect("valid pattern");
