@@ -45,6 +45,18 @@ impl From<DbErr> for WriteError {
     }
 }
 
+impl WriteError {
+    /// The database's own error, when the write failed for neither its title
+    /// nor its owner: where a later lesson reads the driver's code from
+    /// (lesson 14 retries a write by it).
+    pub fn database(&self) -> Option<&DbErr> {
+        match self {
+            Self::Other(previous::WriteError::Database(err)) => Some(err),
+            _ => None,
+        }
+    }
+}
+
 pub async fn create(
     db: &impl ConnectionTrait,
     owner: Uuid,

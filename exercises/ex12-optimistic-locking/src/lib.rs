@@ -20,7 +20,7 @@ pub mod prelude {
         entity::task,
         precondition::{IfMatch, etag},
         repo::{self as tasks, Expected, OnExisting},
-        routes::{Tagged, create_task, get_task, put_task, refusal, update_task},
+        routes::{Tagged, create_task, created, get_task, put_task, refusal, update_task},
     };
     pub use ex11_upsert::prelude::*;
 }

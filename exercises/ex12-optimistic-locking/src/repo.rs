@@ -7,7 +7,7 @@ pub use ex11_upsert::prelude::tasks::*;
 use ex11_upsert::prelude::{NewTask, Put, TaskPatch, TaskTable, activities, activity};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionSession,
     TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, OnConflict},
 };
@@ -55,9 +55,10 @@ fn new_row(owner: Uuid, id: Uuid, new: &NewTask) -> task::ActiveModel {
 }
 
 /// Lesson 10's create over this table: the task, at version 0, and its
-/// activity, in one transaction.
+/// activity, in one transaction (begun on a connection; on a transaction,
+/// such as one attempt of lesson 14's, a savepoint within it).
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     owner: Uuid,
     new: &NewTask,
     activity_write: ActivityWrite,
@@ -157,9 +158,10 @@ fn next_version() -> Expr {
 /// Lesson 11's `PUT` over this table: inserted at version 0 if the id is
 /// new (with its `CREATED` activity, in one transaction); if the id is the
 /// owner's, replaced with the version raised (`Replace`) or left alone
-/// (`Keep`); `None` when nothing was written. One statement decides.
+/// (`Keep`); `None` when nothing was written. One statement decides. Like
+/// `create`, it nests in a transaction it is given (lesson 14's attempt).
 pub async fn put(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     owner: Uuid,
     id: Uuid,
     new: &NewTask,

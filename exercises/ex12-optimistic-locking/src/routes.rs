@@ -61,7 +61,7 @@ impl IntoResponse for Tagged {
 }
 
 /// A created task: 201 with `Location` and its `ETag`.
-fn created(task: task::Model) -> Response {
+pub fn created(task: task::Model) -> Response {
     let tag = etag(task.version);
     ([(header::ETAG, tag)], Created::at(location(task.id), task)).into_response()
 }

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    shared::main::<ex14_retries::Lesson>()
+}
