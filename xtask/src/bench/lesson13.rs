@@ -24,7 +24,7 @@ use checks::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Bench, chart};
+use super::{Bench, chart, quantile};
 
 /// Concurrent writers per measurement.
 const WRITERS: [usize; 4] = [1, 4, 16, 64];
@@ -148,7 +148,7 @@ async fn measure(
     Ok(Point {
         writers,
         writes_per_second: writes as f64 / elapsed,
-        p99_ms: percentile(&mut all.latencies, 0.99),
+        p99_ms: quantile(&mut all.latencies, 0.99),
         wasted_per_write: all.wasted as f64 / writes.max(1) as f64,
         failed: all.failed,
     })
@@ -216,16 +216,6 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
-/// The `q` quantile (nearest rank), 0 for no samples.
-fn percentile(samples: &mut [f64], q: f64) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    samples.sort_by(f64::total_cmp);
-    let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
-    samples[rank - 1]
-}
-
 fn report(
     bench: &Bench,
     backend: Backend,
@@ -288,17 +278,4 @@ fn report(
         println!("chart: {}", file.display());
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percentile;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let mut samples: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&mut samples, 0.99), 99.0);
-        assert_eq!(percentile(&mut [5.0], 0.99), 5.0);
-        assert_eq!(percentile(&mut [], 0.99), 0.0);
-    }
 }

@@ -8,6 +8,7 @@ mod http;
 mod lesson07;
 mod lesson09;
 mod lesson13;
+mod lesson14;
 
 use std::{path::PathBuf, sync::Arc, time::Instant};
 
@@ -24,8 +25,9 @@ use crate::{
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// What to measure: 7 (the list index), 9 (offset and keyset pages), 13
-    /// (optimistic against pessimistic locking on one hot row) or http (a
-    /// lesson's release binary under load, beside the axum+sqlx peer)
+    /// (optimistic against pessimistic locking on one hot row), 14 (writes
+    /// under an outside lock, without and with retries) or http (a lesson's
+    /// release binary under load, beside the axum+sqlx peer)
     #[arg(value_parser = parse_target)]
     target: Target,
     /// Which database to measure
@@ -54,7 +56,8 @@ fn parse_target(text: &str) -> Result<Target, String> {
         "7" => Ok(Target::Lesson(7)),
         "9" => Ok(Target::Lesson(9)),
         "13" => Ok(Target::Lesson(13)),
-        _ => Err("expected 7, 9, 13 (lessons with benchmarks) or http".to_owned()),
+        "14" => Ok(Target::Lesson(14)),
+        _ => Err("expected 7, 9, 13, 14 (lessons with benchmarks) or http".to_owned()),
     }
 }
 
@@ -89,6 +92,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .map_err(|compiler| anyhow!(compiler))?
         }
     };
+    // Bench 14 compares with lesson 13's reference, which has no retries.
+    let without_retries = if number == 14 {
+        let workspace = Lessons::discover()?;
+        let lesson = workspace.package(13)?;
+        eprintln!("building {} (without retries)…", lesson.package);
+        Some(
+            build::binaries(&[lesson])?
+                .executable(lesson)
+                .map_err(|compiler| anyhow!(compiler))?,
+        )
+    } else {
+        None
+    };
     let bench = Bench {
         binary,
         postgres,
@@ -102,7 +118,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         match number {
             7 => lesson07::run(&bench, &backends).await,
             9 => lesson09::run(&bench, &backends).await,
-            _ => lesson13::run(&bench, &backends).await,
+            13 => lesson13::run(&bench, &backends).await,
+            _ => {
+                let without = without_retries.context("lesson 13's binary")?;
+                lesson14::run(&bench, without, &backends).await
+            }
         }
     })
 }
@@ -209,6 +229,16 @@ async fn measure(
     })
 }
 
+/// The `q` quantile of `samples` (nearest rank), 0 for none.
+fn quantile(samples: &mut [f64], q: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples.sort_by(f64::total_cmp);
+    let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+    samples[rank - 1]
+}
+
 fn median(samples: &mut [f64]) -> f64 {
     samples.sort_by(f64::total_cmp);
     let middle = samples.len() / 2;
@@ -221,12 +251,21 @@ fn median(samples: &mut [f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{Target, median, parse_target};
+    use super::{Target, median, parse_target, quantile};
 
     #[test]
     fn medians() {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let mut samples: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&mut samples, 0.5), 50.0);
+        assert_eq!(quantile(&mut samples, 0.99), 99.0);
+        assert_eq!(quantile(&mut [5.0], 0.99), 5.0);
+        assert_eq!(quantile(&mut [], 0.99), 0.0);
     }
 
     #[test]
