@@ -22,6 +22,7 @@ mod lesson10;
 mod lesson11;
 mod lesson12;
 mod lesson13;
+mod lesson14;
 
 pub use harness::{Backend, Check, LAST_LESSON};
 
@@ -41,6 +42,7 @@ pub fn all() -> Vec<Check> {
         lesson11::checks(),
         lesson12::checks(),
         lesson13::checks(),
+        lesson14::checks(),
     ]
     .concat()
 }
@@ -105,6 +107,7 @@ mod tests {
             include_str!("lesson11.rs"),
             include_str!("lesson12.rs"),
             include_str!("lesson13.rs"),
+            include_str!("lesson14.rs"),
             include_str!("flows.rs"),
         ];
         let skip = regex::Regex::new(r"lesson(\(\))?\s*<").expect("valid pattern");
