@@ -55,8 +55,8 @@ fn new_row(owner: Uuid, id: Uuid, new: &NewTask) -> task::ActiveModel {
 }
 
 /// Lesson 10's create over this table: the task, at version 0, and its
-/// activity, in one transaction (begun on a connection; on a transaction,
-/// such as one attempt of lesson 14's, a savepoint within it).
+/// activity, in one transaction (begun on a connection; on a transaction, a
+/// savepoint within it).
 pub async fn create(
     db: &impl TransactionTrait,
     owner: Uuid,
@@ -64,9 +64,21 @@ pub async fn create(
     activity_write: ActivityWrite,
 ) -> Result<task::Model, WriteError> {
     let txn = db.begin().await?;
-    let task = insert(&txn, new_row(owner, Uuid::now_v7(), new)).await?;
-    activity_write.write(&txn, task.id).await?;
+    let task = create_in(&txn, owner, new, activity_write).await?;
     txn.commit().await?;
+    Ok(task)
+}
+
+/// The create's two writes, on a transaction the caller holds and commits
+/// (lesson 14's attempt, which then needs no savepoint).
+pub async fn create_in(
+    txn: &impl ConnectionTrait,
+    owner: Uuid,
+    new: &NewTask,
+    activity_write: ActivityWrite,
+) -> Result<task::Model, WriteError> {
+    let task = insert(txn, new_row(owner, Uuid::now_v7(), new)).await?;
+    activity_write.write(txn, task.id).await?;
     Ok(task)
 }
 
@@ -168,17 +180,30 @@ pub async fn put(
     on_existing: OnExisting,
 ) -> Result<Option<(task::Model, Put)>, WriteError> {
     let txn = db.begin().await?;
-    let Some(task) = upsert(&txn, owner, id, new, on_existing).await? else {
+    let put = put_in(&txn, owner, id, new, on_existing).await?;
+    txn.commit().await?;
+    Ok(put)
+}
+
+/// The `PUT`'s writes (the upsert, and a created task's activity), on a
+/// transaction the caller holds and commits (lesson 14's attempt).
+pub async fn put_in(
+    txn: &impl ConnectionTrait,
+    owner: Uuid,
+    id: Uuid,
+    new: &NewTask,
+    on_existing: OnExisting,
+) -> Result<Option<(task::Model, Put)>, WriteError> {
+    let Some(task) = upsert(txn, owner, id, new, on_existing).await? else {
         return Ok(None);
     };
     // As in lesson 11: an insert writes both times with one clock reading.
     let put = if task.created_at == task.updated_at {
-        activities::record(&txn, task.id, activity::CREATED).await?;
+        activities::record(txn, task.id, activity::CREATED).await?;
         Put::Created
     } else {
         Put::Replaced
     };
-    txn.commit().await?;
     Ok(Some((task, put)))
 }
 

@@ -54,8 +54,8 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr
     }
 }
 
-/// One attempt of a create: lesson 12's (the task and its activity, a
-/// savepoint within this attempt's transaction), then the fault, then the commit.
+/// One attempt of a create: lesson 12's two writes (the task and its
+/// activity) on this attempt's transaction, then the fault, then the commit.
 pub async fn create(
     db: &DatabaseConnection,
     owner: Uuid,
@@ -64,7 +64,7 @@ pub async fn create(
     fault: Fault,
 ) -> Result<task::Model, WriteError> {
     let txn = begin(db).await?;
-    let task = tasks::create(&txn, owner, new, activity_write).await?;
+    let task = tasks::create_in(&txn, owner, new, activity_write).await?;
     fault.strike(db, &txn).await?;
     txn.commit().await?;
     Ok(task)
@@ -103,8 +103,8 @@ pub async fn put(
 ) -> Result<Option<(task::Model, Put)>, WriteError> {
     let txn = begin(db).await?;
     let written = match if_match {
-        IfMatch::Missing => tasks::put(&txn, owner, id, new, OnExisting::Keep).await?,
-        IfMatch::Any => tasks::put(&txn, owner, id, new, OnExisting::Replace).await?,
+        IfMatch::Missing => tasks::put_in(&txn, owner, id, new, OnExisting::Keep).await?,
+        IfMatch::Any => tasks::put_in(&txn, owner, id, new, OnExisting::Replace).await?,
         IfMatch::Version(version) => tasks::replace(&txn, owner, id, new, version)
             .await?
             .map(|task| (task, Put::Replaced)),
