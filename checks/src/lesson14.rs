@@ -335,7 +335,9 @@ fn done_and_version(reply: &Reply) -> Result<(bool, i64), Failure> {
 /// database holds exactly one row of the task and one activity of it. A
 /// `PATCH` (`If-Match: *`), a replacing `PUT` (`If-Match: *`) and a toggle
 /// with the same header are 200 after the same three attempts, the task
-/// one version further each time.
+/// one version further each time. Without `WORKBOOK_FAULTS` the fault
+/// headers change nothing: a create that carries both is 201 after one
+/// attempt, `ok`.
 async fn transient_retried(ctx: Ctx) -> Outcome {
     let app = ctx.app().start().await?;
     let user = new_user(&app, "persistent").await?;
@@ -379,12 +381,27 @@ async fn transient_retried(ctx: Ctx) -> Outcome {
         expect_attempts(&app, &id, &RETRIED_TWICE, what).await?;
     }
     let row = row_of(&db, task, "after the retried changes").await?;
-    db.close().await;
     expect_eq(
         "(title, done, version) of the row after the retried PATCH, PUT and toggle",
         ("Replaced".to_owned(), !done, v0 + 3),
         (row.title, row.done, row.version),
-    )
+    )?;
+
+    // Without `WORKBOOK_FAULTS` the fault headers are ignored: one attempt, `ok`.
+    let _ = app.stop().await;
+    let app = ctx.app().without("WORKBOOK_FAULTS").start().await?;
+    let id = request_id("faults-off");
+    let what = "a create with X-Fault-Transient: 3 and X-Fault-Permanent: 1, WORKBOOK_FAULTS unset";
+    let reply = create(&app, user, &json!({"title": "No faults here"}), &id)
+        .header(TRANSIENT, "3")
+        .header(PERMANENT, "1")
+        .send()
+        .await?;
+    reply.expect(201).map_err(|err| within(what, err))?;
+    expect_attempts(&app, &id, &[(1, "ok")], what).await?;
+    let rows = titled(&db, user, "No faults here").await?;
+    db.close().await;
+    expect_eq(&format!("{what}: task rows with its title"), 1, rows)
 }
 
 /// With `X-Fault-Transient: 3` the three attempts all fail: a create is
