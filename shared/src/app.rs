@@ -211,6 +211,8 @@ async fn serve<L: Lesson>(config: Config) -> Result<(), Failure> {
     let bound = app
         .local_addr()
         .map_err(|source| Failure::Listen { addr, source })?;
+    // Listening for the stop signals before saying `listening`, so that none is lost.
+    let stop = stop_signal();
     tracing::info!(addr = %bound, "listening");
 
     let close = async {
@@ -218,7 +220,7 @@ async fn serve<L: Lesson>(config: Config) -> Result<(), Failure> {
             tracing::warn!(error = %err, "closing the pool failed");
         }
     };
-    app.serve_until(stop_signal(), close).await?;
+    app.serve_until(stop, close).await?;
     tracing::info!("shutdown complete");
     Ok(())
 }

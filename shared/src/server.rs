@@ -218,24 +218,46 @@ impl Application {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-pub async fn stop_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Listens for SIGTERM and SIGINT (Ctrl-C) from this call on, and resolves
+/// on the first. The handlers are registered here, not when the future is
+/// first polled: a signal sent the moment `listening` is logged (as a
+/// supervisor may) would otherwise land before they exist and be lost.
+/// Call it within the runtime.
+pub fn stop_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!(signal = "SIGINT", "stop requested"),
-        () = terminate => tracing::info!(signal = "SIGTERM", "stop requested"),
+    async move {
+        #[cfg(unix)]
+        let (interrupt, terminate) = (
+            async {
+                match interrupt.as_mut() {
+                    Some(signal) => drop(signal.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            },
+            async {
+                match terminate.as_mut() {
+                    Some(signal) => drop(signal.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            },
+        );
+        #[cfg(not(unix))]
+        let (interrupt, terminate) = (
+            async {
+                let _ = tokio::signal::ctrl_c().await;
+            },
+            std::future::pending::<()>(),
+        );
+        tokio::select! {
+            () = interrupt => tracing::info!(signal = "SIGINT", "stop requested"),
+            () = terminate => tracing::info!(signal = "SIGTERM", "stop requested"),
+        }
     }
 }
